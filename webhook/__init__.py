@@ -1,0 +1,1 @@
+"""nsmigrate: move applications between Kubernetes namespaces with zero downtime."""

@@ -1,0 +1,96 @@
+"""Caller finding: which workloads and ConfigMaps still call a Service by a given name.
+
+A caller of ``servicea`` in ``foobar`` refers to it
+- from ``foobar`` itself, by the short name (``servicea``, ``servicea:80``, ``http://servicea/``);
+- from any namespace, by ``servicea.foobar``, ``servicea.foobar.svc`` or the full name.
+Used to decide whether an old namespace needs a proxy, and whether a proxy may be deleted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from webhook.hosts import HostRef, find_hosts
+from webhook.objects import ConfigMap, Workload, consumed_configmaps, literal_env
+
+
+@dataclass(frozen=True)
+class Caller:
+    """A workload or ConfigMap that refers to the Service, and where."""
+
+    kind: str
+    namespace: str
+    name: str
+    places: tuple[str, ...]
+    used_by: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        """``deployment foobar/appc (env SERVICEA_URL)``, or for a ConfigMap, who consumes it."""
+        text = f"{self.kind.lower()} {self.namespace}/{self.name} ({', '.join(self.places)})"
+        return f"{text} used by {', '.join(self.used_by)}" if self.used_by else text
+
+
+def old_names(service: str, namespace: str, cluster_domain: str) -> frozenset[str]:
+    """The names that reach ``namespace/service`` from any namespace."""
+    partial = f"{service}.{namespace}"
+    return frozenset({partial, f"{partial}.svc", f"{partial}.svc.{cluster_domain}"})
+
+
+def refers_to(ref: HostRef, *, service: str, namespace: str, from_namespace: str, cluster_domain: str) -> bool:
+    """Whether a host found in ``from_namespace`` resolves to ``namespace/service``."""
+    if ref.is_short:
+        return from_namespace == namespace and ref.name == service
+    return ref.name in old_names(service, namespace, cluster_domain)
+
+
+def find_callers(
+    *,
+    service: str,
+    namespace: str,
+    workloads: Iterable[Workload],
+    configmaps: Iterable[ConfigMap],
+    cluster_domain: str,
+) -> list[Caller]:
+    """Every caller of ``namespace/service``: workloads first, then ConfigMaps, each sorted."""
+
+    def calls(value: str, variable: str, from_namespace: str) -> bool:
+        return any(
+            refers_to(
+                ref, service=service, namespace=namespace, from_namespace=from_namespace, cluster_domain=cluster_domain
+            )
+            for ref in find_hosts(value, variable=variable)
+        )
+
+    counted = [w for w in workloads if not w.counted_through_owner]
+    callers: list[Caller] = []
+    for workload in counted:
+        envs = sorted(
+            {
+                str(entry.get("name", ""))
+                for _, entry in literal_env(workload.pod_spec)
+                if calls(entry["value"], str(entry.get("name", "")), workload.namespace)
+            }
+        )
+        if envs:
+            callers.append(Caller(workload.kind, workload.namespace, workload.name, tuple(f"env {e}" for e in envs)))
+
+    readers = _readers_by_configmap(counted)
+    for configmap in configmaps:
+        consumers = readers.get((configmap.namespace, configmap.name), [])
+        referring = {key for key, value in configmap.data.items() if consumers and calls(value, key, configmap.namespace)}
+        used = [(who, referring if keys is None else referring & keys) for who, keys in consumers]
+        keys = sorted(set().union(*(read for _, read in used)))
+        if keys:
+            users = tuple(sorted({who for who, read in used if read}))
+            callers.append(Caller("ConfigMap", configmap.namespace, configmap.name, tuple(f"key {k}" for k in keys), users))
+    return sorted(callers, key=lambda c: (c.kind == "ConfigMap", c.namespace, c.kind, c.name))
+
+
+def _readers_by_configmap(workloads: Iterable[Workload]) -> dict[tuple[str, str], list[tuple[str, frozenset[str] | None]]]:
+    """(namespace, configmap) -> (workload described, the keys it reads or None for all)."""
+    readers: dict[tuple[str, str], list[tuple[str, frozenset[str] | None]]] = {}
+    for workload in workloads:
+        for name, keys in consumed_configmaps(workload.pod_spec).items():
+            readers.setdefault((workload.namespace, name), []).append((workload.describe(), keys))
+    return readers

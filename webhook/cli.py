@@ -1,0 +1,123 @@
+"""The ``nsmigrate`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from webhook import certs, settings
+
+DEFAULT_DEV_DIR = Path.home() / ".cache" / "nsmigrate" / "dev"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return 2
+    try:
+        result: int = args.run(args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:  # expected failures (no cluster, no binaries) read as one message
+        if getattr(args, "debug", False):
+            raise
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return result
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nsmigrate", description=__doc__)
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    commands = parser.add_subparsers(title="commands")
+
+    serve = commands.add_parser("serve", help="run the webhook (gunicorn, TLS)")
+    serve.add_argument("--host", help="address to bind (default 0.0.0.0)")
+    serve.add_argument("--port", type=int, help="HTTPS port (default 8443)")
+    serve.add_argument("--cert-file", help="serving certificate, PEM (default certs/tls.crt)")
+    serve.add_argument("--key-file", help="its private key, PEM (default certs/tls.key)")
+    serve.add_argument("--kubeconfig", help="kubeconfig (default: in-cluster, then ~/.kube/config)")
+    serve.add_argument("--cluster-domain", help="cluster DNS domain (default cluster.local)")
+    serve.add_argument("--failure-policy", choices=["Fail", "Ignore"], help="answer to nsmigrate's own errors")
+    serve.set_defaults(run=_serve)
+
+    make_certs = commands.add_parser("certs", help="make a CA and a serving certificate")
+    make_certs.add_argument("--out", type=Path, default=Path("certs"), help="directory to write to (default certs/)")
+    make_certs.add_argument("--dns", action="append", default=[], help="DNS SAN (repeatable)")
+    make_certs.add_argument("--ip", action="append", default=[], help="IP SAN (repeatable)")
+    make_certs.add_argument("--days", type=int, default=365, help="validity of the serving certificate")
+    make_certs.set_defaults(run=_certs)
+
+    dev = commands.add_parser("dev", help="a local control plane with the webhook registered")
+    dev.add_argument("--dir", type=Path, default=DEFAULT_DEV_DIR, help=f"state directory (default {DEFAULT_DEV_DIR})")
+    dev_commands = dev.add_subparsers(title="dev commands", required=True)
+    dev_commands.add_parser("up", help="start it and print the kubeconfig path").set_defaults(run=_dev_up)
+    dev_commands.add_parser("down", help="stop it").set_defaults(run=_dev_down)
+
+    demo = commands.add_parser("demo", help="run the seed migration on a fresh local control plane")
+    demo.set_defaults(run=_demo)
+    return parser
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from webhook.server import serve
+
+    serve(
+        settings.from_env(
+            host=args.host,
+            port=args.port,
+            cert_file=args.cert_file,
+            key_file=args.key_file,
+            kubeconfig=args.kubeconfig,
+            cluster_domain=args.cluster_domain,
+            failure_policy=args.failure_policy,
+        )
+    )
+    return 0
+
+
+def _certs(args: argparse.Namespace) -> int:
+    if not args.dns and not args.ip:
+        args.dns = ["localhost"]
+        args.ip = ["127.0.0.1"]
+    ca = certs.make_ca()
+    ca_files = ca.write(args.out, "ca")
+    serving_files = certs.make_serving_cert(ca, dns_names=args.dns, ip_addresses=args.ip, days=args.days).write(
+        args.out, "tls"
+    )
+    for path in (*ca_files, *serving_files):
+        print(path)
+    return 0
+
+
+def _dev_up(args: argparse.Namespace) -> int:
+    from webhook.devcluster.environment import DevEnvironment
+
+    if (previous := DevEnvironment.load(args.dir)) is not None:
+        previous.down()
+    environment = DevEnvironment(args.dir)
+    environment.up(settings.from_env())
+    print(environment.kubeconfig)
+    return 0
+
+
+def _dev_down(args: argparse.Namespace) -> int:
+    from webhook.devcluster.environment import DevEnvironment
+
+    environment = DevEnvironment.load(args.dir)
+    if environment is None:
+        print(f"nothing running (no state in {args.dir})", file=sys.stderr)
+        return 0
+    environment.down()
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from webhook import demo
+
+    demo.run()
+    return 0

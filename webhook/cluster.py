@@ -1,0 +1,33 @@
+"""The cluster as the decisions see it: the few lookups they need, and the one write admission makes.
+
+The API-server implementation is ``webhook.kube.KubeCluster``; tests use an in-memory one. A watch
+cache will serve the same lookups from memory.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from webhook.objects import ConfigMap, JsonObject, Namespace, Service, Workload
+
+
+class ClusterView(Protocol):
+    """Read-only lookups. ``None`` as a namespace argument means every namespace."""
+
+    def namespace(self, name: str) -> Namespace | None: ...
+
+    def service(self, namespace: str, name: str) -> Service | None: ...
+
+    def services(self, namespace: str) -> list[Service]: ...
+
+    def workloads(self, namespace: str | None = None) -> list[Workload]: ...
+
+    def configmaps(self, namespace: str | None = None) -> list[ConfigMap]: ...
+
+
+class Cluster(ClusterView, Protocol):
+    """Lookups plus the writes nsmigrate's shell performs."""
+
+    def create_service(self, manifest: JsonObject, *, timeout: float) -> None:
+        """Create a Service; an existing one of that name is not an error. Raises on failure."""
+        ...

@@ -1,0 +1,212 @@
+"""A real local control plane: etcd and kube-apiserver on free loopback ports.
+
+Serves the pytest session fixture, ``nsmigrate dev up``/``dev down`` and ``nsmigrate demo``.
+Processes run in their own session so that ``dev up`` can return and leave them running.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import signal
+import socket
+import ssl
+import subprocess
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from webhook import certs
+
+BUILD_SCRIPT = Path(__file__).with_name("build.sh")
+
+
+class ControlPlaneError(RuntimeError):
+    """The control plane could not be built or started; the message says why."""
+
+
+def find_binaries() -> Path:
+    """The directory with etcd and kube-apiserver: KUBEBUILDER_ASSETS, the cache, or a fresh build."""
+    done = subprocess.run(["bash", str(BUILD_SCRIPT)], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        tail = "\n".join(done.stderr.strip().splitlines()[-15:])
+        raise ControlPlaneError(f"building etcd and kube-apiserver failed ({BUILD_SCRIPT}):\n{tail}")
+    return Path(done.stdout.strip().splitlines()[-1])
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_process(args: list[str], log: Path) -> subprocess.Popen[bytes]:
+    """Start a detached process writing to ``log``."""
+    with log.open("ab") as out:
+        return subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)  # noqa: S603
+
+
+def stop_pid(pid: int, *, grace: float = 10.0) -> None:
+    """SIGTERM, then SIGKILL after ``grace`` seconds; an already gone process is fine."""
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        try:
+            if os.waitpid(pid, os.WNOHANG)[0] == pid:
+                return
+        except ChildProcessError:  # not our child (dev down): poll whether it still exists
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return
+        time.sleep(0.05)
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+@dataclass
+class ControlPlane:
+    """etcd + kube-apiserver under ``workdir``; ``kubeconfig`` grants cluster-admin (system:masters)."""
+
+    workdir: Path
+    pids: dict[str, int] = field(default_factory=dict)
+    apiserver_port: int = 0
+
+    @property
+    def kubeconfig(self) -> Path:
+        return self.workdir / "kubeconfig"
+
+    @property
+    def server(self) -> str:
+        return f"https://127.0.0.1:{self.apiserver_port}"
+
+    def start(self, binaries: Path | None = None, *, timeout: float = 90.0) -> None:
+        binaries = binaries or find_binaries()
+        pki = self.workdir / "pki"
+        ca = certs.make_ca("nsmigrate-dev-cluster-ca")
+        ca.write(pki, "ca")
+        certs.make_serving_cert(
+            ca, dns_names=["localhost", "kubernetes", "kubernetes.default.svc"], ip_addresses=["127.0.0.1", "10.0.0.1"]
+        ).write(pki, "apiserver")
+        admin = certs.make_client_cert(ca, user="nsmigrate-dev-admin", groups=["system:masters"])
+        admin.write(pki, "admin")
+        certs.make_ca("service-accounts").write(pki, "service-accounts")
+
+        etcd_port, peer_port = free_port(), free_port()
+        self.apiserver_port = free_port()
+        etcd_url = f"http://127.0.0.1:{etcd_port}"
+        peer_url = f"http://127.0.0.1:{peer_port}"
+        self.pids["etcd"] = start_process(
+            [
+                str(binaries / "etcd"),
+                f"--data-dir={self.workdir / 'etcd'}",
+                f"--listen-client-urls={etcd_url}",
+                f"--advertise-client-urls={etcd_url}",
+                f"--listen-peer-urls={peer_url}",
+                f"--initial-advertise-peer-urls={peer_url}",
+                f"--initial-cluster=default={peer_url}",
+                "--unsafe-no-fsync=true",
+                "--log-level=warn",
+            ],
+            self.workdir / "etcd.log",
+        ).pid
+        self.pids["kube-apiserver"] = start_process(
+            [
+                str(binaries / "kube-apiserver"),
+                f"--etcd-servers={etcd_url}",
+                "--bind-address=127.0.0.1",
+                "--advertise-address=127.0.0.1",
+                f"--secure-port={self.apiserver_port}",
+                f"--cert-dir={pki}",
+                f"--tls-cert-file={pki / 'apiserver.crt'}",
+                f"--tls-private-key-file={pki / 'apiserver.key'}",
+                f"--client-ca-file={pki / 'ca.crt'}",
+                "--authorization-mode=RBAC",
+                f"--service-account-key-file={pki / 'service-accounts.crt'}",
+                f"--service-account-signing-key-file={pki / 'service-accounts.key'}",
+                "--service-account-issuer=https://kubernetes.default.svc",
+                "--service-cluster-ip-range=10.0.0.0/24",
+                "--disable-admission-plugins=ServiceAccount",
+                "--allow-privileged=true",
+                "--enable-priority-and-fairness=false",
+                "--endpoint-reconciler-type=none",  # a loopback advertise address is otherwise refused
+                "--v=1",
+            ],
+            self.workdir / "kube-apiserver.log",
+        ).pid
+        self._write_kubeconfig(ca, admin)
+        self._wait_ready(ca, admin, timeout=timeout)
+
+    def stop(self) -> None:
+        for name in ("kube-apiserver", "etcd"):
+            if name in self.pids:
+                stop_pid(self.pids.pop(name))
+
+    def _write_kubeconfig(self, ca: certs.KeyPair, admin: certs.KeyPair) -> None:
+        def b64(data: bytes) -> str:
+            return base64.b64encode(data).decode()
+
+        config = {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [
+                {"name": "nsmigrate-dev", "cluster": {"server": self.server, "certificate-authority-data": b64(ca.cert_pem)}}
+            ],
+            "users": [
+                {
+                    "name": "admin",
+                    "user": {"client-certificate-data": b64(admin.cert_pem), "client-key-data": b64(admin.key_pem)},
+                }
+            ],
+            "contexts": [{"name": "nsmigrate-dev", "context": {"cluster": "nsmigrate-dev", "user": "admin"}}],
+            "current-context": "nsmigrate-dev",
+        }
+        fd = os.open(self.kubeconfig, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            json.dump(config, out, indent=2)
+
+    def _wait_ready(self, ca: certs.KeyPair, admin: certs.KeyPair, *, timeout: float) -> None:
+        context = ssl.create_default_context(cadata=ca.cert_pem.decode())
+        pki = self.workdir / "pki"
+        context.load_cert_chain(pki / "admin.crt", pki / "admin.key")
+        deadline = time.monotonic() + timeout
+        last = "no answer yet"
+        while time.monotonic() < deadline:
+            for name, pid in self.pids.items():
+                if not _alive(pid):
+                    raise ControlPlaneError(f"{name} exited during start-up:\n{log_tail(self.workdir / f'{name}.log')}")
+            try:
+                with urllib.request.urlopen(f"{self.server}/readyz", context=context, timeout=2) as answer:  # noqa: S310
+                    if answer.status == 200:
+                        return
+            except OSError as error:
+                last = str(error)
+            time.sleep(0.2)
+        raise ControlPlaneError(
+            f"kube-apiserver not ready after {timeout:.0f} s ({last}):\n{log_tail(self.workdir / 'kube-apiserver.log')}"
+        )
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return os.waitpid(pid, os.WNOHANG)[0] != pid
+    except ChildProcessError:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+
+
+def log_tail(log: Path, lines: int = 20) -> str:
+    try:
+        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return f"(no log at {log})"

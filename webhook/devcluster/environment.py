@@ -1,0 +1,171 @@
+"""The dev environment: a control plane, the webhook serving over TLS, and its registration.
+
+``up`` returns once the API server really calls the webhook; the state is kept in ``workdir`` so
+that ``down`` (another process, later) can stop it all.
+"""
+
+from __future__ import annotations
+
+import json
+import ssl
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from webhook import certs, labels, registration
+from webhook.devcluster.controlplane import ControlPlane, ControlPlaneError, free_port, log_tail, start_process, stop_pid
+from webhook.kube import ApiError, Kube
+from webhook.settings import Settings
+
+PROBE_NAMESPACE = "nsmigrate-probe"
+
+
+@dataclass
+class DevEnvironment:
+    workdir: Path
+    control_plane: ControlPlane = field(init=False)
+    webhook_pid: int = 0
+    webhook_port: int = 0
+
+    def __post_init__(self) -> None:
+        self.control_plane = ControlPlane(self.workdir / "control-plane")
+
+    @property
+    def kubeconfig(self) -> Path:
+        return self.control_plane.kubeconfig
+
+    @property
+    def state_file(self) -> Path:
+        return self.workdir / "state.json"
+
+    def up(self, settings: Settings | None = None, *, binaries: Path | None = None) -> None:
+        """Start everything and register the webhook; on any failure, stop what was started."""
+        settings = settings or Settings()
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.control_plane.workdir.mkdir(parents=True, exist_ok=True)
+        try:
+            self.control_plane.start(binaries)
+            self._save()
+            ca = self._start_webhook(settings)
+            self._save()
+            kube = Kube.connect(str(self.kubeconfig))
+            client = registration.client_config(url=f"https://127.0.0.1:{self.webhook_port}", ca_bundle=ca.cert_pem)
+            kube.apply(registration.mutating_configuration(client=client, settings=settings))
+            wait_until_called(kube)
+        except BaseException:
+            self.down()
+            raise
+
+    def down(self) -> None:
+        if self.webhook_pid:
+            stop_pid(self.webhook_pid)
+            self.webhook_pid = 0
+        self.control_plane.stop()
+        self.state_file.unlink(missing_ok=True)
+
+    @classmethod
+    def load(cls, workdir: Path) -> DevEnvironment | None:
+        """The environment a previous ``up`` left in ``workdir``, if any."""
+        try:
+            state = json.loads((workdir / "state.json").read_text())
+        except (OSError, ValueError):
+            return None
+        environment = cls(workdir)
+        environment.control_plane.pids = dict(state.get("control_plane_pids", {}))
+        environment.control_plane.apiserver_port = int(state.get("apiserver_port", 0))
+        environment.webhook_pid = int(state.get("webhook_pid", 0))
+        environment.webhook_port = int(state.get("webhook_port", 0))
+        return environment
+
+    def _save(self) -> None:
+        state = {
+            "control_plane_pids": self.control_plane.pids,
+            "apiserver_port": self.control_plane.apiserver_port,
+            "webhook_pid": self.webhook_pid,
+            "webhook_port": self.webhook_port,
+            "kubeconfig": str(self.kubeconfig),
+        }
+        self.state_file.write_text(json.dumps(state, indent=2))
+
+    def _start_webhook(self, settings: Settings) -> certs.KeyPair:
+        """Serve the webhook on a free loopback port with a fresh CA; return that CA."""
+        pki = self.workdir / "webhook-certs"
+        ca = certs.make_ca("nsmigrate-dev-webhook-ca")
+        ca.write(pki, "ca")
+        cert_file, key_file = certs.make_serving_cert(ca, dns_names=["localhost"], ip_addresses=["127.0.0.1"]).write(
+            pki, "tls"
+        )
+        self.webhook_port = free_port()
+        log = self.workdir / "webhook.log"
+        args = [
+            sys.executable, "-m", "webhook", "serve",
+            "--host", "127.0.0.1",
+            "--port", str(self.webhook_port),
+            "--cert-file", str(cert_file),
+            "--key-file", str(key_file),
+            "--kubeconfig", str(self.kubeconfig),
+            "--cluster-domain", settings.cluster_domain,
+            "--failure-policy", settings.failure_policy,
+        ]  # fmt: skip
+        self.webhook_pid = start_process(args, log).pid
+        context = ssl.create_default_context(cadata=ca.cert_pem.decode())
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(  # noqa: S310
+                    f"https://127.0.0.1:{self.webhook_port}/healthz", context=context, timeout=2
+                ) as answer:
+                    if answer.status == 200:
+                        return ca
+            except OSError:
+                time.sleep(0.1)
+        raise ControlPlaneError(f"the webhook did not become healthy in 30 s:\n{log_tail(log)}")
+
+
+def wait_until_called(kube: Kube, *, timeout: float = 30.0) -> None:
+    """Return once the API server sends reviews to the webhook (its registration is picked up
+    asynchronously). Probes with server-side dry-run in a throw-away namespace, then removes it."""
+    kube.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {"name": PROBE_NAMESPACE, "labels": {labels.MIGRATE_FROM: f"{PROBE_NAMESPACE}-source"}},
+        }
+    )
+    probe = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "probe", "namespace": PROBE_NAMESPACE},
+        "spec": {
+            "selector": {"matchLabels": {"app": "probe"}},
+            "template": {
+                "metadata": {"labels": {"app": "probe"}},
+                "spec": {"containers": [{"name": "probe", "image": "registry.k8s.io/pause:3.10"}]},
+            },
+        },
+    }
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            if any(w.startswith("nsmigrate:") for w in kube.apply(probe, dry_run=True).warnings):
+                return
+            time.sleep(0.1)
+        raise ControlPlaneError(f"the API server did not call the webhook within {timeout:.0f} s")
+    finally:
+        remove_namespace(kube, PROBE_NAMESPACE)
+
+
+def remove_namespace(kube: Kube, name: str) -> None:
+    """Delete an empty namespace at once, finalizing it as the namespace controller would."""
+    try:
+        kube.delete("Namespace", None, name)
+        kube.request(
+            "PUT",
+            f"/api/v1/namespaces/{name}/finalize",
+            body={"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}, "spec": {"finalizers": []}},
+        )
+    except ApiError as error:
+        if error.status != 404:
+            raise

@@ -1,0 +1,207 @@
+"""The API server, reached through the official client: the only module that imports ``kubernetes``.
+
+``Kube`` is a small JSON-in, JSON-out REST layer (reads skip the client's model classes: plain dicts
+are what the decisions use, and they are much faster to build). ``KubeCluster`` serves the
+``Cluster`` lookups from live reads.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+from urllib.parse import quote
+
+from kubernetes import client, config
+
+from webhook.objects import (
+    ConfigMap,
+    JsonObject,
+    Namespace,
+    Service,
+    Workload,
+    configmap_from_object,
+    namespace_from_object,
+    service_from_object,
+    workload_from_object,
+)
+
+FIELD_MANAGER = "nsmigrate"
+
+
+class Resource(NamedTuple):
+    api_version: str
+    plural: str
+    namespaced: bool = True
+
+
+RESOURCES: Mapping[str, Resource] = {
+    "Namespace": Resource("v1", "namespaces", namespaced=False),
+    "Service": Resource("v1", "services"),
+    "ConfigMap": Resource("v1", "configmaps"),
+    "Pod": Resource("v1", "pods"),
+    "Event": Resource("v1", "events"),
+    "Deployment": Resource("apps/v1", "deployments"),
+    "StatefulSet": Resource("apps/v1", "statefulsets"),
+    "DaemonSet": Resource("apps/v1", "daemonsets"),
+    "Job": Resource("batch/v1", "jobs"),
+    "CronJob": Resource("batch/v1", "cronjobs"),
+    "MutatingWebhookConfiguration": Resource(
+        "admissionregistration.k8s.io/v1", "mutatingwebhookconfigurations", namespaced=False
+    ),
+    "ValidatingWebhookConfiguration": Resource(
+        "admissionregistration.k8s.io/v1", "validatingwebhookconfigurations", namespaced=False
+    ),
+}
+WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "Pod")
+
+
+class ApiError(Exception):
+    """The API server answered with an error status."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"{status}: {message}")
+        self.status = status
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    body: JsonObject
+    warnings: list[str] = field(default_factory=list)
+
+
+def path_of(kind: str, namespace: str | None = None, name: str | None = None) -> str:
+    """The REST path of a kind's collection, or of one object when ``name`` is given."""
+    resource = RESOURCES[kind]
+    base = "/api/v1" if resource.api_version == "v1" else f"/apis/{resource.api_version}"
+    if resource.namespaced and namespace:
+        base += f"/namespaces/{quote(namespace)}"
+    path = f"{base}/{resource.plural}"
+    return f"{path}/{quote(name)}" if name else path
+
+
+class Kube:
+    """JSON requests to the API server, authenticated as the kubeconfig or service account says."""
+
+    def __init__(self, api: client.ApiClient, *, timeout: float = 10.0) -> None:
+        self.api = api
+        self.timeout = timeout
+
+    @classmethod
+    def connect(cls, kubeconfig: str | None = None, *, timeout: float = 10.0) -> Kube:
+        """In-cluster credentials when no kubeconfig is named and they exist, else the kubeconfig."""
+        configuration = client.Configuration()
+        if kubeconfig is None:
+            try:
+                config.load_incluster_config(client_configuration=configuration)
+            except config.ConfigException:
+                config.load_kube_config(client_configuration=configuration)
+        else:
+            config.load_kube_config(config_file=kubeconfig, client_configuration=configuration)
+        return cls(client.ApiClient(configuration), timeout=timeout)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: list[tuple[str, str]] | None = None,
+        body: Any = None,
+        content_type: str = "application/json",
+        timeout: float | None = None,
+    ) -> Reply:
+        """One request; an error status raises ApiError."""
+        headers = {"Accept": "application/json", "Content-Type": content_type}
+        method, url, headers, body, _ = self.api.param_serialize(
+            method, path, query_params=query or [], header_params=headers, body=body, auth_settings=["BearerToken"]
+        )
+        response = self.api.call_api(method, url, header_params=headers, body=body, _request_timeout=timeout or self.timeout)
+        raw = response.read()
+        decoded = json.loads(raw) if raw else {}
+        if response.status >= 400:
+            message = decoded.get("message", "") if isinstance(decoded, dict) else str(decoded)
+            raise ApiError(response.status, message or str(response.reason))
+        return Reply(response.status, decoded, _warnings(response.headers))
+
+    def get(self, kind: str, namespace: str | None, name: str) -> JsonObject | None:
+        try:
+            return self.request("GET", path_of(kind, namespace, name)).body
+        except ApiError as error:
+            if error.status == 404:
+                return None
+            raise
+
+    def list(self, kind: str, namespace: str | None = None, *, page: int = 500) -> Iterator[JsonObject]:
+        """Every object of a kind, page by page; each with its kind set."""
+        token = ""
+        while True:
+            query = [("limit", str(page))] + ([("continue", token)] if token else [])
+            body = self.request("GET", path_of(kind, namespace), query=query).body
+            for item in body.get("items") or ():
+                item.setdefault("kind", kind)
+                yield item
+            token = (body.get("metadata") or {}).get("continue") or ""
+            if not token:
+                return
+
+    def apply(self, manifest: JsonObject, *, dry_run: bool = False, force: bool = True) -> Reply:
+        """Server-side apply, as ``kubectl apply --server-side`` does."""
+        metadata = manifest["metadata"]
+        query = [("fieldManager", FIELD_MANAGER), ("force", "true" if force else "false")]
+        if dry_run:
+            query.append(("dryRun", "All"))
+        path = path_of(manifest["kind"], metadata.get("namespace"), metadata["name"])
+        return self.request("PATCH", path, query=query, body=manifest, content_type="application/apply-patch+yaml")
+
+    def create(self, manifest: JsonObject, *, timeout: float | None = None) -> Reply:
+        path = path_of(manifest["kind"], manifest["metadata"].get("namespace"))
+        return self.request("POST", path, body=manifest, timeout=timeout)
+
+    def delete(self, kind: str, namespace: str | None, name: str, *, dry_run: bool = False) -> Reply:
+        query = [("dryRun", "All")] if dry_run else []
+        return self.request("DELETE", path_of(kind, namespace, name), query=query)
+
+
+def _warnings(headers: Any) -> list[str]:
+    """The texts of ``Warning: 299 - "text"`` response headers."""
+    values = headers.getlist("Warning") if hasattr(headers, "getlist") else [headers.get("Warning")]
+    texts = []
+    for value in values:
+        for part in (value or "").split('299 - "')[1:]:
+            texts.append(part.rstrip().rstrip(",").rstrip('"').replace('\\"', '"'))
+    return texts
+
+
+class KubeCluster:
+    """The ``Cluster`` interface over live API reads (until a watch cache serves them)."""
+
+    def __init__(self, kube: Kube) -> None:
+        self.kube = kube
+
+    def namespace(self, name: str) -> Namespace | None:
+        obj = self.kube.get("Namespace", None, name)
+        return namespace_from_object(obj) if obj else None
+
+    def service(self, namespace: str, name: str) -> Service | None:
+        obj = self.kube.get("Service", namespace, name)
+        return service_from_object(obj) if obj else None
+
+    def services(self, namespace: str) -> list[Service]:
+        return [service_from_object(obj) for obj in self.kube.list("Service", namespace)]
+
+    def workloads(self, namespace: str | None = None) -> list[Workload]:
+        found = (workload_from_object(obj) for kind in WORKLOAD_KINDS for obj in self.kube.list(kind, namespace))
+        return [workload for workload in found if workload is not None]
+
+    def configmaps(self, namespace: str | None = None) -> list[ConfigMap]:
+        return [configmap_from_object(obj) for obj in self.kube.list("ConfigMap", namespace)]
+
+    def create_service(self, manifest: JsonObject, *, timeout: float) -> None:
+        try:
+            self.kube.create(manifest, timeout=timeout)
+        except ApiError as error:
+            if error.status != 409:
+                raise

@@ -1,0 +1,33 @@
+"""The labels and annotations of the product contract (shared/SPEC.md), in one place."""
+
+from typing import Final
+
+MIGRATE_FROM: Final = "nsmigrate.io/migrate-from"
+"""On a new namespace: workloads here are migrating from the namespace named by the value."""
+
+SOURCE: Final = "nsmigrate.io/source"
+"""On an old namespace, value "true": consent for nsmigrate to create and manage proxies there."""
+
+HANDOVER: Final = "nsmigrate.io/handover"
+"""On a new namespace, value "manual": no automatic handover."""
+
+SKIP: Final = "nsmigrate.io/skip"
+"""On a workload, value "true": left alone."""
+
+REWRITTEN_ENV: Final = "nsmigrate.io/rewritten-env"
+"""On a workload: JSON list of the env rewrites nsmigrate made."""
+
+PROXY_FOR: Final = "nsmigrate.io/proxy-for"
+"""On a proxy Service: "namespace/name" of the Service it points at."""
+
+ALLOW_DELETE: Final = "nsmigrate.io/allow-delete"
+"""On a proxy, value "true": break-glass, deletion allowed even with callers."""
+
+ORIGINAL_SPEC: Final = "nsmigrate.io/original-spec"
+"""On a handed-over Service: the spec it had before it became a proxy."""
+
+MANAGED_BY: Final = "app.kubernetes.io/managed-by"
+MANAGER: Final = "nsmigrate"
+
+SYSTEM_NAMESPACES: Final = frozenset({"kube-system", "kube-public", "kube-node-lease"})
+"""Never a source or a target, whatever their labels (nsmigrate's own namespace joins them)."""

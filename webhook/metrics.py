@@ -1,0 +1,49 @@
+"""Prometheus metrics, kept in a registry of the app's own (nothing global, nothing at import)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "nsmigrate_admission_requests",
+            "Admission reviews answered, by endpoint and outcome (allowed, patched, denied, error).",
+            ["endpoint", "outcome"],
+            registry=self.registry,
+        )
+        self.bad_requests = Counter(
+            "nsmigrate_bad_requests",
+            "Malformed webhook requests answered with 400 or 413.",
+            ["endpoint", "code"],
+            registry=self.registry,
+        )
+        self.internal_errors = Counter(
+            "nsmigrate_internal_errors",
+            "Reviews nsmigrate failed to decide; answered as the failure policy says.",
+            ["endpoint"],
+            registry=self.registry,
+        )
+        self.duration = Histogram(
+            "nsmigrate_admission_duration_seconds",
+            "Time to decide an admission review, from decoded request to encoded response.",
+            ["endpoint"],
+            buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+            registry=self.registry,
+        )
+        self.rewrites = Counter(
+            "nsmigrate_env_rewrites", "Env values rewritten to full Service names.", registry=self.registry
+        )
+        self.proxies_created = Counter(
+            "nsmigrate_proxies_created", "Proxy Services created at admission.", registry=self.registry
+        )
+        self.proxy_failures = Counter(
+            "nsmigrate_proxy_create_failures",
+            "Proxy creations that failed at admission (the workload was admitted with a warning).",
+            registry=self.registry,
+        )
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

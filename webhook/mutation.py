@@ -1,0 +1,182 @@
+"""The mutating webhook: decide the rewrites and proxies for a workload, then make the proxies.
+
+``plan_mutation`` only reads (through the cluster view) and decides; ``admit_workload`` adds the one
+side effect, creating proxies, bounded in time and never failing the admission.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import jsonpatch
+
+from webhook import labels, proxies
+from webhook.callers import Caller, find_callers
+from webhook.cluster import Cluster, ClusterView
+from webhook.objects import JsonObject, Service, consumed_configmaps, pod_template
+from webhook.proxies import ProxyPlan
+from webhook.review import AdmissionRequest, Response, patched
+from webhook.rewrite import Resolver, Rewrite, rewrite_env, rewrite_value
+from webhook.settings import Settings
+
+
+@dataclass(frozen=True)
+class MutationPlan:
+    """Everything nsmigrate decided for one workload admission."""
+
+    patch: list[JsonObject] = field(default_factory=list)
+    rewrites: list[Rewrite] = field(default_factory=list)
+    proxies: list[ProxyPlan] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class MutationResult:
+    response: Response
+    plan: MutationPlan
+    created: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+
+def plan_mutation(request: AdmissionRequest, view: ClusterView, settings: Settings) -> MutationPlan:
+    """Decide the patch, warnings and proxies for a workload CREATE or UPDATE. Writes nothing."""
+    obj = request.get("object") or {}
+    template = pod_template(obj)
+    metadata = obj.get("metadata") or {}
+    if template is None or (metadata.get("annotations") or {}).get(labels.SKIP) == "true":
+        return MutationPlan()
+    namespace = request.get("namespace") or str(metadata.get("namespace", ""))
+    new_ns = view.namespace(namespace)
+    old = (new_ns.labels if new_ns else {}).get(labels.MIGRATE_FROM)
+    if not old:
+        return MutationPlan()
+    if {namespace, old} & settings.protected_namespaces or old == namespace:
+        return MutationPlan(warnings=[f"{labels.MIGRATE_FROM}={old} on namespace {namespace} is ignored"])
+    old_ns = view.namespace(old)
+    if old_ns is None:
+        return MutationPlan(warnings=[f"namespace {old} ({labels.MIGRATE_FROM} of {namespace}) does not exist"])
+
+    new_services = view.services(namespace)
+    resolver = Resolver(
+        old_namespace=old,
+        old_services={service.name: service for service in view.services(old)},
+        new_service_names=frozenset(service.name for service in new_services),
+        cluster_domain=settings.cluster_domain,
+    )
+    mutated = copy.deepcopy(obj)
+    mutated_template = pod_template(mutated) or {}
+    rewrites = rewrite_env(mutated_template.setdefault("spec", {}), resolver)
+    if rewrites:
+        _record_rewrites(mutated, rewrites)
+    warnings = [_rewrite_warning(rewrite) for rewrite in rewrites]
+    warnings += _configmap_warnings(template.get("spec") or {}, namespace=namespace, view=view, resolver=resolver)
+
+    plans: list[ProxyPlan] = []
+    pod_labels = (template.get("metadata") or {}).get("labels") or {}
+    moved = [service for service in new_services if service.selects(pod_labels) and not service.is_proxy]
+    if moved and old_ns.labels.get(labels.SOURCE) != "true":
+        warnings.append(f"no proxies: namespace {old} lacks the consent label {labels.SOURCE}=true")
+    elif moved:
+        plans = _plan_proxies(moved, old=old, view=view, settings=settings)
+        dry_run = bool(request.get("dryRun"))
+        warnings += [text for plan in plans if (text := proxies.describe(plan, dry_run=dry_run))]
+
+    patch = jsonpatch.make_patch(obj, mutated).patch
+    return MutationPlan(patch=patch, rewrites=rewrites, proxies=plans, warnings=warnings)
+
+
+def admit_workload(request: AdmissionRequest, cluster: Cluster, settings: Settings) -> MutationResult:
+    """Plan, then create the planned proxies (not on dry-run); a failed creation is a warning."""
+    plan = plan_mutation(request, cluster, settings)
+    created: list[str] = []
+    failed: list[str] = []
+    warnings = list(plan.warnings)
+    for proxy in plan.proxies:
+        if proxy.step != "create" or proxy.manifest is None or request.get("dryRun"):
+            continue
+        where = f"{proxy.namespace}/{proxy.name}"
+        try:
+            cluster.create_service(proxy.manifest, timeout=settings.api_timeout_seconds)
+        except Exception as error:  # noqa: BLE001 - any failure here must only warn, never refuse
+            failed.append(where)
+            warnings.append(f"could not create proxy {where}: {_one_line(error)}")
+        else:
+            created.append(where)
+    return MutationResult(patched(plan.patch, warnings=warnings), plan, created, failed)
+
+
+def _plan_proxies(moved: Sequence[Service], *, old: str, view: ClusterView, settings: Settings) -> list[ProxyPlan]:
+    everything: tuple[list[Any], list[Any]] | None = None
+    plans = []
+    for service in moved:
+        existing = view.service(old, service.name)
+        callers: list[Caller] = []
+        if existing is None:
+            everything = everything or (view.workloads(), view.configmaps())
+            callers = find_callers(
+                service=service.name,
+                namespace=old,
+                workloads=everything[0],
+                configmaps=everything[1],
+                cluster_domain=settings.cluster_domain,
+            )
+        plans.append(
+            proxies.plan_proxy(
+                target=service,
+                old_namespace=old,
+                existing=existing,
+                callers=callers,
+                cluster_domain=settings.cluster_domain,
+            )
+        )
+    return plans
+
+
+def _record_rewrites(obj: JsonObject, rewrites: Sequence[Rewrite]) -> None:
+    """Merge this admission's rewrites into the workload's ``nsmigrate.io/rewritten-env`` annotation."""
+    annotations = obj.setdefault("metadata", {}).setdefault("annotations", {})
+    try:
+        earlier = json.loads(annotations.get(labels.REWRITTEN_ENV, "[]"))
+    except json.JSONDecodeError:
+        earlier = []
+    fresh = {(rewrite.container, rewrite.env) for rewrite in rewrites}
+    kept = [
+        entry
+        for entry in (earlier if isinstance(earlier, list) else [])
+        if isinstance(entry, dict) and (entry.get("container"), entry.get("env")) not in fresh
+    ]
+    records = kept + [rewrite.record() for rewrite in rewrites]
+    annotations[labels.REWRITTEN_ENV] = json.dumps(records, separators=(",", ":"))
+
+
+def _rewrite_warning(rewrite: Rewrite) -> str:
+    hosts = ", ".join(f"{host} -> {target}" for host, target in rewrite.hosts)
+    return f"env {rewrite.env} ({rewrite.container}): {hosts}"
+
+
+def _configmap_warnings(pod_spec: JsonObject, *, namespace: str, view: ClusterView, resolver: Resolver) -> list[str]:
+    """ConfigMaps are not rewritten; say which consumed keys still hold short names of the old namespace."""
+    consumed = consumed_configmaps(pod_spec)
+    if not consumed:
+        return []
+    warnings = []
+    for configmap in view.configmaps(namespace):
+        if configmap.name not in consumed:
+            continue
+        keys = consumed[configmap.name]
+        for key, value in sorted(configmap.data.items()):
+            if keys is not None and key not in keys:
+                continue
+            _, hosts = rewrite_value(value, variable=key, resolver=resolver)
+            if hosts:
+                short, target = hosts[0]
+                warnings.append(f"configmap {configmap.name} key {key} calls {short}: use {target}")
+    return warnings
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split())[:80] or type(error).__name__

@@ -1,0 +1,77 @@
+"""The webhook registrations nsmigrate needs, as plain manifests (dev tools and the chart agree)."""
+
+from __future__ import annotations
+
+import base64
+
+from webhook import labels
+from webhook.objects import JsonObject
+from webhook.settings import Settings
+
+NAME = "nsmigrate"
+
+# The workload kinds of objects.POD_TEMPLATE_PATHS, by API group.
+_RESOURCES = {
+    "apps": ["deployments", "statefulsets", "daemonsets"],
+    "batch": ["jobs", "cronjobs"],
+}
+
+
+def client_config(*, url: str | None = None, service: tuple[str, str, int] | None = None, ca_bundle: bytes) -> JsonObject:
+    """How the API server reaches the webhook: a URL (dev) or an in-cluster Service (ns, name, port)."""
+    config: JsonObject = {"caBundle": base64.b64encode(ca_bundle).decode()}
+    if url:
+        config["url"] = url
+    elif service:
+        namespace, name, port = service
+        config["service"] = {"namespace": namespace, "name": name, "port": port}
+    else:
+        raise ValueError("a webhook client config needs a url or a service")
+    return config
+
+
+def mutating_configuration(*, client: JsonObject, settings: Settings, timeout_seconds: int = 5) -> JsonObject:
+    """Workloads created or updated in namespaces labelled migrate-from go through /mutate."""
+    return {
+        "apiVersion": "admissionregistration.k8s.io/v1",
+        "kind": "MutatingWebhookConfiguration",
+        "metadata": {"name": NAME, "labels": {labels.MANAGED_BY: labels.MANAGER}},
+        "webhooks": [
+            {
+                "name": "workloads.nsmigrate.io",
+                "clientConfig": {**client, **_path(client, "/mutate")},
+                "rules": [
+                    {
+                        "apiGroups": [group],
+                        "apiVersions": ["v1"],
+                        "resources": resources,
+                        "operations": ["CREATE", "UPDATE"],
+                        "scope": "Namespaced",
+                    }
+                    for group, resources in _RESOURCES.items()
+                ],
+                "namespaceSelector": {
+                    "matchExpressions": [
+                        {"key": labels.MIGRATE_FROM, "operator": "Exists"},
+                        {
+                            "key": "kubernetes.io/metadata.name",
+                            "operator": "NotIn",
+                            "values": sorted(settings.protected_namespaces),
+                        },
+                    ]
+                },
+                "sideEffects": "NoneOnDryRun",
+                "timeoutSeconds": timeout_seconds,
+                "reinvocationPolicy": "IfNeeded",
+                "matchPolicy": "Equivalent",
+                "admissionReviewVersions": ["v1"],
+                "failurePolicy": settings.failure_policy,
+            }
+        ],
+    }
+
+
+def _path(client: JsonObject, path: str) -> JsonObject:
+    if "url" in client:
+        return {"url": client["url"].rstrip("/") + path}
+    return {"service": {**client["service"], "path": path}}
