@@ -46,7 +46,9 @@ def create_app(settings: Settings, cluster: Cluster, *, metrics: Metrics | None 
     app.add_url_rule("/mutate", "mutate", _endpoint("mutate", mutate, settings, metrics), methods=["POST"])
     app.add_url_rule("/healthz", "healthz", lambda: ("ok\n", 200, {"Content-Type": "text/plain"}))
     app.add_url_rule("/readyz", "readyz", lambda: ("ok\n", 200, {"Content-Type": "text/plain"}))
-    app.add_url_rule("/metrics", "metrics", lambda: (metrics.render(), 200, {"Content-Type": "text/plain; version=0.0.4"}))
+    app.add_url_rule(
+        "/metrics", "metrics", lambda: (metrics.render(), 200, {"Content-Type": "text/plain; version=0.0.4"})
+    )
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> tuple[str, int, dict[str, str]]:
@@ -58,7 +60,9 @@ def create_app(settings: Settings, cluster: Cluster, *, metrics: Metrics | None 
     return app
 
 
-def _endpoint(name: str, decide: Decide, settings: Settings, metrics: Metrics) -> Callable[[], Response | tuple[str, int, dict[str, str]]]:
+def _endpoint(
+    name: str, decide: Decide, settings: Settings, metrics: Metrics
+) -> Callable[[], Response | tuple[str, int, dict[str, str]]]:
     def handle() -> Response | tuple[str, int, dict[str, str]]:
         try:
             admission = review.decode(request.get_data(cache=False))
@@ -85,4 +89,6 @@ def _failure(settings: Settings, uid: str) -> review.Response:
     """Answer for a review nsmigrate failed to decide: what its failure policy would do."""
     if settings.failure_policy == "Ignore":
         return review.allowed(warnings=[f"internal error, admitted unchanged (review {uid}; see webhook logs)"])
-    return review.errored(f"nsmigrate could not process this object (review {uid}); nothing was changed, retry or see the webhook logs")
+    return review.errored(
+        f"nsmigrate could not process this object (review {uid}); nothing was changed, retry or see the webhook logs"
+    )

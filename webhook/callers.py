@@ -78,16 +78,22 @@ def find_callers(
     readers = _readers_by_configmap(counted)
     for configmap in configmaps:
         consumers = readers.get((configmap.namespace, configmap.name), [])
-        referring = {key for key, value in configmap.data.items() if consumers and calls(value, key, configmap.namespace)}
+        referring = {
+            key for key, value in configmap.data.items() if consumers and calls(value, key, configmap.namespace)
+        }
         used = [(who, referring if keys is None else referring & keys) for who, keys in consumers]
         keys = sorted(set().union(*(read for _, read in used)))
         if keys:
             users = tuple(sorted({who for who, read in used if read}))
-            callers.append(Caller("ConfigMap", configmap.namespace, configmap.name, tuple(f"key {k}" for k in keys), users))
+            callers.append(
+                Caller("ConfigMap", configmap.namespace, configmap.name, tuple(f"key {k}" for k in keys), users)
+            )
     return sorted(callers, key=lambda c: (c.kind == "ConfigMap", c.namespace, c.kind, c.name))
 
 
-def _readers_by_configmap(workloads: Iterable[Workload]) -> dict[tuple[str, str], list[tuple[str, frozenset[str] | None]]]:
+def _readers_by_configmap(
+    workloads: Iterable[Workload],
+) -> dict[tuple[str, str], list[tuple[str, frozenset[str] | None]]]:
     """(namespace, configmap) -> (workload described, the keys it reads or None for all)."""
     readers: dict[tuple[str, str], list[tuple[str, frozenset[str] | None]]] = {}
     for workload in workloads:

@@ -7,7 +7,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from webhook import certs, settings
+from webhook import certs, demo, settings
+from webhook.devcluster.environment import DevEnvironment
+from webhook.server import serve
 
 DEFAULT_DEV_DIR = Path.home() / ".cache" / "nsmigrate" / "dev"
 
@@ -64,8 +66,6 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from webhook.server import serve
-
     serve(
         settings.from_env(
             host=args.host,
@@ -95,8 +95,6 @@ def _certs(args: argparse.Namespace) -> int:
 
 
 def _dev_up(args: argparse.Namespace) -> int:
-    from webhook.devcluster.environment import DevEnvironment
-
     if (previous := DevEnvironment.load(args.dir)) is not None:
         previous.down()
     environment = DevEnvironment(args.dir)
@@ -106,8 +104,6 @@ def _dev_up(args: argparse.Namespace) -> int:
 
 
 def _dev_down(args: argparse.Namespace) -> int:
-    from webhook.devcluster.environment import DevEnvironment
-
     environment = DevEnvironment.load(args.dir)
     if environment is None:
         print(f"nothing running (no state in {args.dir})", file=sys.stderr)
@@ -117,7 +113,5 @@ def _dev_down(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from webhook import demo
-
     demo.run()
     return 0

@@ -54,7 +54,8 @@ def walk(kube: Kube, say: Say) -> None:
     proxy = kube.get("Service", "foobar", "servicea") or {}
     spec = proxy.get("spec", {})
     say(f"  service foobar/servicea: type {spec.get('type')} -> {spec.get('externalName')}")
-    say(f"    ports {[port['port'] for port in spec.get('ports', [])]}, annotations {proxy['metadata'].get('annotations')}")
+    ports = [port["port"] for port in spec.get("ports", [])]
+    say(f"    ports {ports}, annotations {proxy['metadata'].get('annotations')}")
     say("  appc keeps calling http://servicea/: in foobar that name now resolves to foo's servicea.")
 
 

@@ -118,7 +118,9 @@ class Kube:
         method, url, headers, body, _ = self.api.param_serialize(
             method, path, query_params=query or [], header_params=headers, body=body, auth_settings=["BearerToken"]
         )
-        response = self.api.call_api(method, url, header_params=headers, body=body, _request_timeout=timeout or self.timeout)
+        response = self.api.call_api(
+            method, url, header_params=headers, body=body, _request_timeout=timeout or self.timeout
+        )
         raw = response.read()
         decoded = json.loads(raw) if raw else {}
         if response.status >= 400:

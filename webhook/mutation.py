@@ -17,7 +17,7 @@ import jsonpatch
 from webhook import labels, proxies
 from webhook.callers import Caller, find_callers
 from webhook.cluster import Cluster, ClusterView
-from webhook.objects import JsonObject, Service, consumed_configmaps, pod_template
+from webhook.objects import JsonObject, Service, consumed_configmaps, dig, pod_template, strings
 from webhook.proxies import ProxyPlan
 from webhook.review import AdmissionRequest, Response, patched
 from webhook.rewrite import Resolver, Rewrite, rewrite_env, rewrite_value
@@ -46,8 +46,8 @@ def plan_mutation(request: AdmissionRequest, view: ClusterView, settings: Settin
     """Decide the patch, warnings and proxies for a workload CREATE or UPDATE. Writes nothing."""
     obj = request.get("object") or {}
     template = pod_template(obj)
-    metadata = obj.get("metadata") or {}
-    if template is None or (metadata.get("annotations") or {}).get(labels.SKIP) == "true":
+    metadata = dig(obj, "metadata")
+    if template is None or dig(metadata, "annotations").get(labels.SKIP) == "true":
         return MutationPlan()
     namespace = request.get("namespace") or str(metadata.get("namespace", ""))
     new_ns = view.namespace(namespace)
@@ -68,15 +68,14 @@ def plan_mutation(request: AdmissionRequest, view: ClusterView, settings: Settin
         cluster_domain=settings.cluster_domain,
     )
     mutated = copy.deepcopy(obj)
-    mutated_template = pod_template(mutated) or {}
-    rewrites = rewrite_env(mutated_template.setdefault("spec", {}), resolver)
+    rewrites = rewrite_env(dig(pod_template(mutated), "spec"), resolver)
     if rewrites:
         _record_rewrites(mutated, rewrites)
     warnings = [_rewrite_warning(rewrite) for rewrite in rewrites]
-    warnings += _configmap_warnings(template.get("spec") or {}, namespace=namespace, view=view, resolver=resolver)
+    warnings += _configmap_warnings(dig(template, "spec"), namespace=namespace, view=view, resolver=resolver)
 
     plans: list[ProxyPlan] = []
-    pod_labels = (template.get("metadata") or {}).get("labels") or {}
+    pod_labels = strings(dig(template, "metadata").get("labels"))
     moved = [service for service in new_services if service.selects(pod_labels) and not service.is_proxy]
     if moved and old_ns.labels.get(labels.SOURCE) != "true":
         warnings.append(f"no proxies: namespace {old} lacks the consent label {labels.SOURCE}=true")
@@ -101,7 +100,7 @@ def admit_workload(request: AdmissionRequest, cluster: Cluster, settings: Settin
         where = f"{proxy.namespace}/{proxy.name}"
         try:
             cluster.create_service(proxy.manifest, timeout=settings.api_timeout_seconds)
-        except Exception as error:  # noqa: BLE001 - any failure here must only warn, never refuse
+        except Exception as error:
             failed.append(where)
             warnings.append(f"could not create proxy {where}: {_one_line(error)}")
         else:
@@ -138,7 +137,14 @@ def _plan_proxies(moved: Sequence[Service], *, old: str, view: ClusterView, sett
 
 def _record_rewrites(obj: JsonObject, rewrites: Sequence[Rewrite]) -> None:
     """Merge this admission's rewrites into the workload's ``nsmigrate.io/rewritten-env`` annotation."""
-    annotations = obj.setdefault("metadata", {}).setdefault("annotations", {})
+    metadata = obj.setdefault("metadata", {})
+    if not isinstance(metadata, dict):
+        return
+    if metadata.get("annotations") is None:
+        metadata["annotations"] = {}
+    annotations = metadata["annotations"]
+    if not isinstance(annotations, dict):
+        return
     try:
         earlier = json.loads(annotations.get(labels.REWRITTEN_ENV, "[]"))
     except json.JSONDecodeError:

@@ -104,31 +104,47 @@ class ConfigMap:
     data: Mapping[str, str] = field(default_factory=dict)
 
 
+def dig(obj: object, *path: str) -> JsonObject:
+    """The object at ``path`` inside ``obj``, or {} where anything on the way is missing or not an object.
+
+    Reviews may come from anyone who can reach the webhook: shapes are checked, not trusted.
+    """
+    node = obj
+    for key in path:
+        node = node.get(key) if isinstance(node, dict) else None
+    return node if isinstance(node, dict) else {}
+
+
+def entries(value: object) -> list[JsonObject]:
+    """The objects of a list field (env, containers, ports, ...), skipping anything else."""
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def strings(value: object) -> dict[str, str]:
+    """A string-to-string map field (labels, annotations, selector, data), skipping other values."""
+    return {str(k): v for k, v in value.items() if isinstance(v, str)} if isinstance(value, dict) else {}
+
+
 def pod_template(obj: JsonObject) -> JsonObject | None:
     """The pod template of a workload object (the Pod itself for a Pod), or None."""
     kind = obj.get("kind")
     if kind == "Pod":
         return obj
     path = POD_TEMPLATE_PATHS.get(str(kind))
-    node: Any = obj
-    for key in path or ():
-        node = node.get(key) if isinstance(node, dict) else None
-    return node if path and isinstance(node, dict) else None
+    return (dig(obj, *path) or None) if path else None
 
 
 def containers(pod_spec: JsonObject) -> Iterator[JsonObject]:
     """Init containers then containers: every container whose env nsmigrate reads."""
     for list_name in CONTAINER_LISTS:
-        for container in pod_spec.get(list_name) or ():
-            if isinstance(container, dict):
-                yield container
+        yield from entries(pod_spec.get(list_name))
 
 
 def literal_env(pod_spec: JsonObject) -> Iterator[tuple[str, JsonObject]]:
     """(container name, env entry) for every env entry with a literal string ``value``."""
     for container in containers(pod_spec):
-        for entry in container.get("env") or ():
-            if isinstance(entry, dict) and isinstance(entry.get("value"), str):
+        for entry in entries(container.get("env")):
+            if isinstance(entry.get("value"), str):
                 yield str(container.get("name", "")), entry
 
 
@@ -140,15 +156,15 @@ def consumed_configmaps(pod_spec: JsonObject) -> dict[str, frozenset[str] | None
     whole: set[str] = set()
     keys: dict[str, set[str]] = {}
     for container in containers(pod_spec):
-        for source in container.get("envFrom") or ():
-            whole.add(_name((source or {}).get("configMapRef")))
-        for entry in container.get("env") or ():
-            ref = ((entry or {}).get("valueFrom") or {}).get("configMapKeyRef")
-            keys.setdefault(_name(ref), set()).add(str((ref or {}).get("key", "")))
-    for volume in pod_spec.get("volumes") or ():
-        whole.add(_name((volume or {}).get("configMap")))
-        for source in ((volume or {}).get("projected") or {}).get("sources") or ():
-            whole.add(_name((source or {}).get("configMap")))
+        for source in entries(container.get("envFrom")):
+            whole.add(_name(source.get("configMapRef")))
+        for entry in entries(container.get("env")):
+            ref = dig(entry, "valueFrom", "configMapKeyRef")
+            keys.setdefault(_name(ref), set()).add(str(ref.get("key", "")))
+    for volume in entries(pod_spec.get("volumes")):
+        whole.add(_name(volume.get("configMap")))
+        for source in entries(dig(volume, "projected").get("sources")):
+            whole.add(_name(source.get("configMap")))
     consumed: dict[str, frozenset[str] | None] = {name: frozenset(k) for name, k in keys.items()}
     consumed.update(dict.fromkeys(whole))
     consumed.pop("", None)
@@ -166,57 +182,56 @@ def workload_from_object(obj: JsonObject) -> Workload | None:
     template = pod_template(obj)
     if template is None:
         return None
-    metadata = obj.get("metadata") or {}
-    owner = next((ref for ref in metadata.get("ownerReferences") or () if ref.get("controller")), None)
+    metadata = dig(obj, "metadata")
+    owner = next((ref for ref in entries(metadata.get("ownerReferences")) if ref.get("controller") is True), {})
     return Workload(
         kind=str(obj["kind"]),
         namespace=str(metadata.get("namespace", "")),
         name=str(metadata.get("name", "")),
-        pod_spec=template.get("spec") or {},
-        pod_labels=(template.get("metadata") or {}).get("labels") or {},
-        owner_kind=owner.get("kind") if owner else None,
+        pod_spec=dig(template, "spec"),
+        pod_labels=strings(dig(template, "metadata").get("labels")),
+        owner_kind=str(owner["kind"]) if "kind" in owner else None,
     )
 
 
 def service_from_object(obj: JsonObject) -> Service:
     """The Service record of a v1 Service object."""
-    metadata = obj.get("metadata") or {}
-    spec = obj.get("spec") or {}
+    metadata, spec = dig(obj, "metadata"), dig(obj, "spec")
     return Service(
         namespace=str(metadata.get("namespace", "")),
         name=str(metadata.get("name", "")),
-        selector=spec.get("selector") or {},
+        selector=strings(spec.get("selector")),
         ports=tuple(
             ServicePort(
-                port=int(port["port"]),
+                port=port["port"],
                 name=port.get("name"),
                 protocol=port.get("protocol") or "TCP",
                 target_port=port.get("targetPort"),
                 app_protocol=port.get("appProtocol"),
             )
-            for port in spec.get("ports") or ()
+            for port in entries(spec.get("ports"))
+            if isinstance(port.get("port"), int)
         ),
-        labels=metadata.get("labels") or {},
-        annotations=metadata.get("annotations") or {},
-        type=spec.get("type") or "ClusterIP",
+        labels=strings(metadata.get("labels")),
+        annotations=strings(metadata.get("annotations")),
+        type=str(spec.get("type") or "ClusterIP"),
         external_name=spec.get("externalName"),
     )
 
 
 def namespace_from_object(obj: JsonObject) -> Namespace:
-    metadata = obj.get("metadata") or {}
+    metadata = dig(obj, "metadata")
     return Namespace(
         name=str(metadata.get("name", "")),
-        labels=metadata.get("labels") or {},
-        terminating=(obj.get("status") or {}).get("phase") == "Terminating"
-        or bool(metadata.get("deletionTimestamp")),
+        labels=strings(metadata.get("labels")),
+        terminating=dig(obj, "status").get("phase") == "Terminating" or bool(metadata.get("deletionTimestamp")),
     )
 
 
 def configmap_from_object(obj: JsonObject) -> ConfigMap:
-    metadata = obj.get("metadata") or {}
+    metadata = dig(obj, "metadata")
     return ConfigMap(
         namespace=str(metadata.get("namespace", "")),
         name=str(metadata.get("name", "")),
-        data={str(k): v for k, v in (obj.get("data") or {}).items() if isinstance(v, str)},
+        data=strings(obj.get("data")),
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from webhook import labels
 from webhook.callers import Caller
@@ -67,7 +67,7 @@ def plan_proxy(
 ) -> ProxyPlan:
     """Decide the proxy for ``target``; ``callers`` are those of the old name (read when the name is free)."""
     wanted = f"{target.namespace}/{target.name}"
-    plan = {"namespace": old_namespace, "name": target.name, "target": wanted}
+    plan: dict[str, Any] = {"namespace": old_namespace, "name": target.name, "target": wanted}
     if existing is None:
         if not callers:
             return ProxyPlan("unneeded", **plan, reason="nothing calls the old name")

@@ -17,7 +17,9 @@ _RESOURCES = {
 }
 
 
-def client_config(*, url: str | None = None, service: tuple[str, str, int] | None = None, ca_bundle: bytes) -> JsonObject:
+def client_config(
+    *, url: str | None = None, service: tuple[str, str, int] | None = None, ca_bundle: bytes
+) -> JsonObject:
     """How the API server reaches the webhook: a URL (dev) or an in-cluster Service (ns, name, port)."""
     config: JsonObject = {"caBundle": base64.b64encode(ca_bundle).decode()}
     if url:

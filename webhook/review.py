@@ -57,9 +57,8 @@ def decode(body: bytes) -> AdmissionRequest:
     if not isinstance(review, dict):
         raise BadReview("body is not a JSON object")
     if review.get("apiVersion") != API_VERSION or review.get("kind") != "AdmissionReview":
-        raise BadReview(
-            f"expected kind AdmissionReview of {API_VERSION}, got {review.get('kind')!r} of {review.get('apiVersion')!r}"
-        )
+        got = f"{review.get('kind')!r} of {review.get('apiVersion')!r}"
+        raise BadReview(f"expected kind AdmissionReview of {API_VERSION}, got {got}")
     request = review.get("request")
     if not isinstance(request, dict):
         raise BadReview("request is missing or not an object")

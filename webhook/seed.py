@@ -58,7 +58,10 @@ def service(name: str, namespace: str, app: str, *, port: int = 80, target_port:
 
 def app(letter: str, namespace: str) -> list[JsonObject]:
     """``service<letter>`` and ``app<letter>``, Service first as ``kubectl apply -f dir/`` would."""
-    return [service(f"service{letter}", namespace, f"app{letter}"), deployment(f"app{letter}", namespace, CALLS[letter])]
+    return [
+        service(f"service{letter}", namespace, f"app{letter}"),
+        deployment(f"app{letter}", namespace, CALLS[letter]),
+    ]
 
 
 def old_namespace(name: str = "foobar") -> list[JsonObject]:

@@ -7,6 +7,7 @@ Processes run in their own session so that ``dev up`` can return and leave them 
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import signal
@@ -45,7 +46,7 @@ def free_port() -> int:
 def start_process(args: list[str], log: Path) -> subprocess.Popen[bytes]:
     """Start a detached process writing to ``log``."""
     with log.open("ab") as out:
-        return subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)  # noqa: S603
+        return subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 
 
 def stop_pid(pid: int, *, grace: float = 10.0) -> None:
@@ -65,10 +66,8 @@ def stop_pid(pid: int, *, grace: float = 10.0) -> None:
             except ProcessLookupError:
                 return
         time.sleep(0.05)
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 @dataclass
@@ -157,7 +156,10 @@ class ControlPlane:
             "apiVersion": "v1",
             "kind": "Config",
             "clusters": [
-                {"name": "nsmigrate-dev", "cluster": {"server": self.server, "certificate-authority-data": b64(ca.cert_pem)}}
+                {
+                    "name": "nsmigrate-dev",
+                    "cluster": {"server": self.server, "certificate-authority-data": b64(ca.cert_pem)},
+                }
             ],
             "users": [
                 {

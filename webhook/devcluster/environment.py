@@ -15,7 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from webhook import certs, labels, registration
-from webhook.devcluster.controlplane import ControlPlane, ControlPlaneError, free_port, log_tail, start_process, stop_pid
+from webhook.devcluster.controlplane import (
+    ControlPlane,
+    ControlPlaneError,
+    free_port,
+    log_tail,
+    start_process,
+    stop_pid,
+)
 from webhook.kube import ApiError, Kube
 from webhook.settings import Settings
 
@@ -114,7 +121,7 @@ class DevEnvironment:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
-                with urllib.request.urlopen(  # noqa: S310
+                with urllib.request.urlopen(
                     f"https://127.0.0.1:{self.webhook_port}/healthz", context=context, timeout=2
                 ) as answer:
                     if answer.status == 200:

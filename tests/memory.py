@@ -1,0 +1,70 @@
+"""An in-memory cluster for unit tests of the core: plain records in, the Cluster interface out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from webhook.objects import (
+    ConfigMap,
+    JsonObject,
+    Namespace,
+    Service,
+    Workload,
+    configmap_from_object,
+    namespace_from_object,
+    service_from_object,
+    workload_from_object,
+)
+
+
+@dataclass
+class MemoryCluster:
+    namespaces: dict[str, Namespace] = field(default_factory=dict)
+    service_records: list[Service] = field(default_factory=list)
+    workload_records: list[Workload] = field(default_factory=list)
+    configmap_records: list[ConfigMap] = field(default_factory=list)
+    created: list[JsonObject] = field(default_factory=list)
+    fail_writes: Exception | None = None
+
+    @classmethod
+    def of(cls, *manifests: JsonObject) -> MemoryCluster:
+        """A cluster holding these objects (Namespaces, Services, ConfigMaps, workloads)."""
+        cluster = cls()
+        for manifest in manifests:
+            cluster.add(manifest)
+        return cluster
+
+    def add(self, manifest: JsonObject) -> None:
+        kind = manifest["kind"]
+        if kind == "Namespace":
+            namespace = namespace_from_object(manifest)
+            self.namespaces[namespace.name] = namespace
+        elif kind == "Service":
+            self.service_records.append(service_from_object(manifest))
+        elif kind == "ConfigMap":
+            self.configmap_records.append(configmap_from_object(manifest))
+        elif (workload := workload_from_object(manifest)) is not None:
+            self.workload_records.append(workload)
+        else:
+            raise ValueError(f"MemoryCluster does not hold {kind}")
+
+    def namespace(self, name: str) -> Namespace | None:
+        return self.namespaces.get(name)
+
+    def service(self, namespace: str, name: str) -> Service | None:
+        return next((s for s in self.service_records if (s.namespace, s.name) == (namespace, name)), None)
+
+    def services(self, namespace: str) -> list[Service]:
+        return [s for s in self.service_records if s.namespace == namespace]
+
+    def workloads(self, namespace: str | None = None) -> list[Workload]:
+        return [w for w in self.workload_records if namespace in (None, w.namespace)]
+
+    def configmaps(self, namespace: str | None = None) -> list[ConfigMap]:
+        return [c for c in self.configmap_records if namespace in (None, c.namespace)]
+
+    def create_service(self, manifest: JsonObject, *, timeout: float) -> None:
+        if self.fail_writes is not None:
+            raise self.fail_writes
+        self.created.append(manifest)
+        self.add(manifest)

@@ -1,0 +1,145 @@
+import base64
+import json
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from tests.memory import MemoryCluster
+from tests.reviews import review
+from webhook import seed
+from webhook.app import create_app
+from webhook.objects import Namespace, Service
+from webhook.settings import Settings
+
+
+def client(cluster: MemoryCluster | None = None, **settings: Any) -> FlaskClient:
+    cluster = cluster or MemoryCluster.of(*seed.old_namespace(), seed.new_namespace("foo"))
+    return create_app(Settings(**settings), cluster).test_client()
+
+
+def post(body: Any, **kwargs: Any) -> Any:
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return client(**kwargs).post("/mutate", data=data, content_type="application/json")
+
+
+def test_review_is_answered_with_the_same_uid_and_a_base64_json_patch() -> None:
+    answer = post(review(seed.deployment("appa", "foo", {"U": "http://serviceb/"}), uid="abc-123"))
+    assert answer.status_code == 200
+    body = answer.get_json()
+    assert body["apiVersion"] == "admission.k8s.io/v1"
+    assert body["kind"] == "AdmissionReview"
+    assert body["response"]["uid"] == "abc-123"
+    assert body["response"]["allowed"] is True
+    assert body["response"]["patchType"] == "JSONPatch"
+    patch = json.loads(base64.b64decode(body["response"]["patch"]))
+    assert {"op": "replace", "path": "/spec/template/spec/containers/0/env/0/value",
+            "value": "http://serviceb.foobar.svc.cluster.local/"} in patch  # fmt: skip
+
+
+def test_review_with_nothing_to_do_is_allowed_without_patch() -> None:
+    body = post(review(seed.deployment("x", "foobar", {}), uid="u1")).get_json()
+    assert body["response"] == {"uid": "u1", "allowed": True}
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        pytest.param(b"{not json", "body is not JSON", id="bad-json"),
+        pytest.param(b"\xff\xfe", "body is not JSON", id="not-utf8"),
+        pytest.param([], "body is not a JSON object", id="array"),
+        pytest.param(
+            {"apiVersion": "admission.k8s.io/v1beta1", "kind": "AdmissionReview"}, "expected kind", id="v1beta1"
+        ),
+        pytest.param({"apiVersion": "admission.k8s.io/v1", "kind": "Pod"}, "expected kind AdmissionReview", id="kind"),
+        pytest.param(
+            {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview"}, "request is missing", id="no-request"
+        ),
+    ],
+)
+def test_malformed_review_is_a_400_with_a_one_line_reason(body: Any, reason: str) -> None:
+    answer = post(body)
+    assert answer.status_code == 400
+    text = answer.get_data(as_text=True)
+    assert reason in text
+    assert text.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        pytest.param(lambda r: r.pop("uid"), "request.uid", id="missing-uid"),
+        pytest.param(lambda r: r.update(uid=""), "request.uid", id="empty-uid"),
+        pytest.param(lambda r: r.update(object=None), "request.object", id="missing-object"),
+        pytest.param(lambda r: r.update(operation="PATCH"), "request.operation", id="bad-operation"),
+        pytest.param(lambda r: r.update(kind="Deployment"), "request.kind", id="kind-not-object"),
+        pytest.param(lambda r: r.update(dryRun="yes"), "request.dryRun", id="dry-run-not-bool"),
+        pytest.param(lambda r: r.update(namespace=3), "request.namespace", id="namespace-not-string"),
+    ],
+)
+def test_request_fields_are_checked(change: Any, reason: str) -> None:
+    body = review(seed.deployment("appa", "foo", {}))
+    change(body["request"])
+    answer = post(body)
+    assert answer.status_code == 400
+    assert reason in answer.get_data(as_text=True)
+
+
+def test_body_over_the_limit_is_a_413() -> None:
+    answer = post(b"x" * 2048, max_body_bytes=1024)
+    assert answer.status_code == 413
+    assert answer.get_data(as_text=True).count("\n") == 1
+
+
+def test_unknown_path_and_method_are_plain_errors() -> None:
+    test_client = client()
+    assert test_client.get("/mutate").status_code == 405
+    assert test_client.get("/nope").status_code == 404
+
+
+def test_health_and_readiness() -> None:
+    test_client = client()
+    assert test_client.get("/healthz").status_code == 200
+    assert test_client.get("/readyz").status_code == 200
+
+
+class BrokenCluster(MemoryCluster):
+    def services(self, namespace: str) -> list[Service]:
+        raise RuntimeError("boom")
+
+
+def broken() -> BrokenCluster:
+    cluster = BrokenCluster()
+    cluster.namespaces = {
+        "foo": Namespace("foo", {"nsmigrate.io/migrate-from": "foobar"}),
+        "foobar": Namespace("foobar"),
+    }
+    return cluster
+
+
+def test_internal_error_with_fail_policy_refuses_and_changes_nothing() -> None:
+    answer = post(review(seed.deployment("appa", "foo", {}), uid="u9"), cluster=broken(), failure_policy="Fail")
+    assert answer.status_code == 200
+    response = answer.get_json()["response"]
+    assert response["uid"] == "u9"
+    assert response["allowed"] is False
+    assert response["status"]["code"] == 500
+    assert "patch" not in response
+
+
+def test_internal_error_with_ignore_policy_admits_unchanged_with_a_warning() -> None:
+    answer = post(review(seed.deployment("appa", "foo", {}), uid="u9"), cluster=broken(), failure_policy="Ignore")
+    response = answer.get_json()["response"]
+    assert response["allowed"] is True
+    assert "patch" not in response
+    assert "internal error" in response["warnings"][0]
+
+
+def test_metrics_count_reviews_and_bad_requests() -> None:
+    test_client = client()
+    test_client.post("/mutate", data=json.dumps(review(seed.deployment("appa", "foo", {"U": "serviceb:80"}))))
+    test_client.post("/mutate", data=b"{")
+    text = test_client.get("/metrics").get_data(as_text=True)
+    assert 'nsmigrate_admission_requests_total{endpoint="mutate",outcome="patched"} 1.0' in text
+    assert 'nsmigrate_bad_requests_total{code="400",endpoint="/mutate"} 1.0' in text
+    assert "nsmigrate_env_rewrites_total 1.0" in text

@@ -1,0 +1,99 @@
+"""Properties over generated input: nothing crashes the server, and mutation is idempotent."""
+
+import json
+from typing import Any
+
+import jsonpatch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.memory import MemoryCluster
+from tests.reviews import review
+from webhook import seed
+from webhook.app import create_app
+from webhook.hosts import find_hosts, replace_hosts
+from webhook.mutation import plan_mutation
+from webhook.settings import Settings
+
+FRAGMENTS = [
+    "http://", "amqp://u:p@", "jdbc:postgresql://", "serviceb", "servicea", "redis", "db", "unknown", ":80", ":6379",
+    "/", "?q=", "#", ",", ";", " ", "@", ".", "foobar", ".svc", ".cluster.local", "$(X)", "[::1]", "10.0.0.1",
+    "localhost", "-", "tcp(", ")", "=", "\t", "é", "\u2028", ":", "::",
+]  # fmt: skip
+VALUES = st.one_of(st.text(max_size=60), st.lists(st.sampled_from(FRAGMENTS), max_size=14).map("".join))
+NAMES = st.one_of(st.sampled_from(["SERVICEB_URL", "REDIS_HOST", "MODE", "DSN", "X"]), st.text(max_size=12))
+
+CLUSTER = MemoryCluster.of(*seed.old_namespace(), seed.new_namespace("foo"), seed.app("a", "foo")[0])
+APP = create_app(Settings(), CLUSTER)
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(value=VALUES, variable=NAMES)
+def test_host_spans_always_cover_their_host_text(value: str, variable: str) -> None:
+    for ref in find_hosts(value, variable=variable):
+        assert value[ref.start : ref.end] == ref.host
+    assert replace_hosts(value, {ref: ref.host for ref in find_hosts(value, variable=variable)}) == value
+
+
+@given(env=st.lists(st.tuples(NAMES, VALUES), max_size=6))
+@settings(suppress_health_check=[HealthCheck.too_slow], max_examples=200)
+def test_mutation_patch_is_idempotent(env: list[tuple[str, str]]) -> None:
+    obj = seed.deployment("appa", "foo", {})
+    obj["spec"]["template"]["spec"]["containers"][0]["env"] = [{"name": n, "value": v} for n, v in env]
+    first = plan_mutation(review(obj)["request"], CLUSTER, Settings())
+    mutated = jsonpatch.apply_patch(obj, first.patch)
+    second = plan_mutation(review(mutated, operation="UPDATE")["request"], CLUSTER, Settings())
+    assert second.patch == []
+
+
+def _post(body: bytes) -> Any:
+    return APP.test_client().post("/mutate", data=body, content_type="application/json")
+
+
+@given(body=JSON)
+def test_arbitrary_json_bodies_never_get_a_500(body: Any) -> None:
+    assert _post(json.dumps(body).encode()).status_code in (200, 400)
+
+
+@given(request=st.dictionaries(st.sampled_from(["uid", "kind", "operation", "object", "oldObject", "namespace",
+                                                "dryRun", "userInfo", "name"]), JSON, max_size=9))  # fmt: skip
+def test_arbitrary_requests_never_get_a_500(request: dict[str, Any]) -> None:
+    body = {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": request}
+    answer = _post(json.dumps(body).encode())
+    assert answer.status_code in (200, 400)
+    if answer.status_code == 200:
+        assert answer.get_json()["response"]["uid"] == request["uid"]
+
+
+ENV_ENTRIES = st.lists(
+    st.one_of(JSON, st.fixed_dictionaries({"name": NAMES | JSON, "value": VALUES | JSON})), max_size=4
+)
+CONTAINERS = st.lists(st.one_of(JSON, st.fixed_dictionaries({"name": JSON, "env": ENV_ENTRIES | JSON})), max_size=3)
+POD_SPECS = st.one_of(JSON, st.fixed_dictionaries({"containers": CONTAINERS, "initContainers": CONTAINERS | JSON}))
+TEMPLATES = st.one_of(JSON, st.fixed_dictionaries({"metadata": JSON, "spec": POD_SPECS}))
+OBJECTS = st.fixed_dictionaries(
+    {
+        "kind": st.sampled_from(["Deployment", "StatefulSet", "CronJob", "Pod", "Other"]),
+        "metadata": st.one_of(JSON, st.fixed_dictionaries({"namespace": st.just("foo"), "annotations": JSON})),
+        "spec": st.one_of(JSON, st.fixed_dictionaries({"template": TEMPLATES})),
+    }
+)
+
+
+@given(obj=OBJECTS)
+@settings(max_examples=300)
+def test_arbitrary_objects_in_a_valid_review_are_answered(obj: dict[str, Any]) -> None:
+    body = review(seed.deployment("appa", "foo", {}))
+    body["request"]["object"] = obj
+    answer = _post(json.dumps(body).encode())
+    assert answer.status_code == 200
+    assert answer.get_json()["response"]["allowed"] is True, "an odd object must not be an internal error"
+
+
+@given(raw=st.binary(max_size=200))
+def test_arbitrary_bytes_never_get_a_500(raw: bytes) -> None:
+    assert _post(raw).status_code in (200, 400)

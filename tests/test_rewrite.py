@@ -1,0 +1,168 @@
+import pytest
+
+from webhook import labels
+from webhook.objects import Service
+from webhook.rewrite import Resolver, full_name, rewrite_env, rewrite_value
+
+OLD_SERVICES = ["serviceb", "redis", "db", "rabbit", "kafka-0", "kafka-1", "m1", "m2", "api", "shared", "cluster0"]
+B = "serviceb.foobar.svc.cluster.local"
+
+
+def resolver(*, local: tuple[str, ...] = ("servicea", "shared"), proxies: dict[str, str] | None = None) -> Resolver:
+    """foobar -> foo: the old namespace holds OLD_SERVICES (and proxies); foo holds ``local``."""
+    old = {name: Service("foobar", name) for name in OLD_SERVICES}
+    for name, target in (proxies or {}).items():
+        old[name] = Service(
+            "foobar",
+            name,
+            type="ExternalName",
+            labels={labels.MANAGED_BY: labels.MANAGER},
+            annotations={labels.PROXY_FOR: target},
+        )
+    return Resolver(
+        old_namespace="foobar", old_services=old, new_service_names=frozenset(local), cluster_domain="cluster.local"
+    )
+
+
+def rewritten(value: str, variable: str = "", **kwargs: object) -> str:
+    return rewrite_value(value, variable=variable, resolver=resolver(**kwargs))[0]  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("value", "variable", "expected"),
+    [
+        pytest.param("http://serviceb/", "", f"http://{B}/", id="url"),
+        pytest.param("http://serviceb", "", f"http://{B}", id="url-no-slash"),
+        pytest.param(
+            "http://serviceb:8080/api/v1?q=serviceb#f", "", f"http://{B}:8080/api/v1?q=serviceb#f", id="url-parts"
+        ),
+        pytest.param(
+            "amqp://user:pw@rabbit:5672/vh", "", "amqp://user:pw@rabbit.foobar.svc.cluster.local:5672/vh", id="amqp"
+        ),
+        pytest.param(
+            "jdbc:postgresql://db:5432/app", "", "jdbc:postgresql://db.foobar.svc.cluster.local:5432/app", id="jdbc"
+        ),
+        pytest.param(
+            "mongodb://m1:27017,m2:27017/x",
+            "",
+            "mongodb://m1.foobar.svc.cluster.local:27017,m2.foobar.svc.cluster.local:27017/x",
+            id="mongodb-list",
+        ),
+        pytest.param(
+            "kafka-0:9092,kafka-1:9092",
+            "",
+            "kafka-0.foobar.svc.cluster.local:9092,kafka-1.foobar.svc.cluster.local:9092",
+            id="host-port-list",
+        ),
+        pytest.param("redis:6379", "", "redis.foobar.svc.cluster.local:6379", id="host-port"),
+        pytest.param("redis", "REDIS_HOST", "redis.foobar.svc.cluster.local", id="bare-under-host"),
+        pytest.param("redis", "CACHE_SERVER", "redis.foobar.svc.cluster.local", id="bare-under-server"),
+        pytest.param("rabbit", "BROKER", "rabbit.foobar.svc.cluster.local", id="bare-under-broker"),
+        pytest.param("redis", "MODE", "redis", id="bare-under-plain-name-untouched"),
+        pytest.param(
+            "http://serviceb/ http://redis:6379",
+            "",
+            f"http://{B}/ http://redis.foobar.svc.cluster.local:6379",
+            id="two-urls-space",
+        ),
+        pytest.param("serviceb:80;db:5432", "", f"{B}:80;db.foobar.svc.cluster.local:5432", id="semicolon-list"),
+        pytest.param(
+            "user:pass@tcp(db:3306)/app",
+            "MYSQL_DSN",
+            "user:pass@tcp(db.foobar.svc.cluster.local:3306)/app",
+            id="go-dsn",
+        ),
+        pytest.param(
+            "-Dapi=api:8080 -Xmx1g", "JAVA_OPTS", "-Dapi=api.foobar.svc.cluster.local:8080 -Xmx1g", id="jvm-flag"
+        ),
+        pytest.param("http://ServiceB/", "", f"http://{B}/", id="mixed-case"),
+        pytest.param("  serviceb:80  ", "", f"  {B}:80  ", id="spaces-kept"),
+        pytest.param("http://serviceb.foobar/", "", "http://serviceb.foobar/", id="partially-qualified-untouched"),
+        pytest.param("serviceb.foobar.svc:80", "", "serviceb.foobar.svc:80", id="svc-qualified-untouched"),
+        pytest.param(f"http://{B}/", "", f"http://{B}/", id="fully-qualified-untouched"),
+        pytest.param("http://serviceb./", "", "http://serviceb./", id="absolute-name-untouched"),
+        pytest.param("$(SERVICEB_HOST):80", "", "$(SERVICEB_HOST):80", id="dependent-variable-untouched"),
+        pytest.param("http://$(B)/", "", "http://$(B)/", id="dependent-variable-url-untouched"),
+        pytest.param("http://10.0.0.7:80/", "", "http://10.0.0.7:80/", id="ipv4-untouched"),
+        pytest.param("http://[2001:db8::1]:80/", "", "http://[2001:db8::1]:80/", id="ipv6-untouched"),
+        pytest.param("localhost:6379", "", "localhost:6379", id="localhost-untouched"),
+        pytest.param("https://example.com/", "", "https://example.com/", id="external-untouched"),
+        pytest.param("http://unknown/", "", "http://unknown/", id="unknown-name-untouched"),
+        pytest.param("unknown:80", "", "unknown:80", id="unknown-host-port-untouched"),
+        pytest.param("http://servicea/", "", "http://servicea/", id="name-in-new-namespace-untouched"),
+        pytest.param("http://shared/", "", "http://shared/", id="local-service-wins-over-old"),
+        pytest.param("serviceb", "GREETING", "serviceb", id="bare-word-non-address-untouched"),
+        pytest.param("serviceb is down", "STATUS_SERVICE", "serviceb is down", id="sentence-untouched"),
+        pytest.param("8080", "SERVICE_PORT", "8080", id="number-untouched"),
+        pytest.param("", "SERVICE_HOST", "", id="empty-untouched"),
+        pytest.param(
+            "http://api/v1 and unknown:1",
+            "",
+            "http://api.foobar.svc.cluster.local/v1 and unknown:1",
+            id="mixed-known-unknown",
+        ),
+        pytest.param("image:1.2.3", "", "image:1.2.3", id="tag-untouched"),
+        pytest.param(
+            "mongodb+srv://cluster0/db", "", "mongodb+srv://cluster0.foobar.svc.cluster.local/db", id="srv-scheme"
+        ),
+        pytest.param(
+            "http://redis:6379,http://db:5432",
+            "",
+            "http://redis.foobar.svc.cluster.local:6379,http://db.foobar.svc.cluster.local:5432",
+            id="comma-urls",
+        ),
+    ],
+)
+def test_short_names_of_old_services_are_qualified(value: str, variable: str, expected: str) -> None:
+    assert rewritten(value, variable) == expected
+
+
+def test_reference_to_a_proxy_goes_straight_to_its_target() -> None:
+    assert rewritten("http://serviced/", proxies={"serviced": "bar/serviced"}) == (
+        "http://serviced.bar.svc.cluster.local/"
+    )
+
+
+def test_full_name_uses_the_cluster_domain() -> None:
+    assert full_name("db", "foobar", "corp.internal") == "db.foobar.svc.corp.internal"
+
+
+def test_rewritten_value_is_a_fixed_point() -> None:
+    once = rewritten("mongodb://m1:27017,m2:27017/x redis:6379")
+    assert rewritten(once) == once
+
+
+def test_rewrite_env_changes_literal_values_of_containers_and_init_containers_only() -> None:
+    pod_spec = {
+        "initContainers": [{"name": "wait", "env": [{"name": "DB_HOST", "value": "db"}]}],
+        "containers": [
+            {
+                "name": "app",
+                "env": [
+                    {"name": "SERVICEB_URL", "value": "http://serviceb/"},
+                    {"name": "FROM_SECRET", "valueFrom": {"secretKeyRef": {"name": "s", "key": "serviceb"}}},
+                    {"name": "MODE", "value": "serviceb"},
+                ],
+                "envFrom": [{"configMapRef": {"name": "settings"}}],
+            }
+        ],
+    }
+    rewrites = rewrite_env(pod_spec, resolver())
+    assert [(r.container, r.env, r.before, r.after) for r in rewrites] == [
+        ("wait", "DB_HOST", "db", "db.foobar.svc.cluster.local"),
+        ("app", "SERVICEB_URL", "http://serviceb/", f"http://{B}/"),
+    ]
+    assert pod_spec["initContainers"][0]["env"][0]["value"] == "db.foobar.svc.cluster.local"
+    assert pod_spec["containers"][0]["env"][1] == {
+        "name": "FROM_SECRET",
+        "valueFrom": {"secretKeyRef": {"name": "s", "key": "serviceb"}},
+    }
+    assert pod_spec["containers"][0]["env"][2]["value"] == "serviceb"
+
+
+def test_rewrite_records_hosts_and_annotation_entry() -> None:
+    (rewrite,) = rewrite_env(
+        {"containers": [{"name": "c", "env": [{"name": "U", "value": "serviceb:80"}]}]}, resolver()
+    )
+    assert rewrite.hosts == (("serviceb", B),)
+    assert rewrite.record() == {"container": "c", "env": "U", "from": "serviceb:80", "to": f"{B}:80"}
