@@ -1,0 +1,50 @@
+# nsmigrate: the two commands that matter are `make demo` and `make test`.
+SHELL := bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export GOTOOLCHAIN := local
+
+.PHONY: demo test setup binaries lint unit e2e dev-up dev-down constraints clean
+
+demo: setup binaries ## the seed migration on a fresh local control plane
+	$(BIN)/nsmigrate demo
+
+test: setup binaries lint ## lint, type checks and the whole test suite (unit + end to end)
+	$(BIN)/pytest
+
+setup: $(VENV)/.installed ## virtual environment at .venv/ with the package (editable) and dev tools
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet --constraint constraints.txt --editable '.[dev]'
+	touch $@
+
+binaries: ## build (or find) etcd and kube-apiserver; honours KUBEBUILDER_ASSETS
+	bash webhook/devcluster/build.sh
+
+lint: setup
+	$(BIN)/ruff check webhook tests
+	$(BIN)/ruff format --check webhook tests
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+unit: setup
+	$(BIN)/pytest --ignore=tests/e2e
+
+e2e: setup binaries
+	$(BIN)/pytest tests/e2e
+
+dev-up: setup binaries
+	$(BIN)/nsmigrate dev up
+
+dev-down: setup
+	$(BIN)/nsmigrate dev down
+
+constraints: ## re-pin every dependency to what .venv has now
+	$(BIN)/pip freeze --exclude-editable | grep -v '^-e' > constraints.txt
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis *.egg-info

@@ -1,0 +1,37 @@
+"""End-to-end fixtures: one real etcd + kube-apiserver per test session, calling the webhook over TLS.
+
+If the control plane cannot be built or started, every e2e test errors with the reason: they never skip.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from webhook.devcluster.environment import DevEnvironment
+from webhook.kube import Kube
+
+_names = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevEnvironment]:
+    environment = DevEnvironment(Path(tmp_path_factory.mktemp("dev")))
+    environment.up()
+    yield environment
+    environment.down()
+
+
+@pytest.fixture(scope="session")
+def kube(dev: DevEnvironment) -> Kube:
+    return Kube.connect(str(dev.kubeconfig))
+
+
+@pytest.fixture
+def names() -> Iterator[tuple[str, str]]:
+    """A fresh (old, new) namespace pair per test: namespaces are never reused between tests."""
+    number = next(_names)
+    yield f"old{number}", f"new{number}"
