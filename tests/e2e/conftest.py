@@ -31,7 +31,7 @@ def kube(dev: DevEnvironment) -> Kube:
 
 
 @pytest.fixture
-def names() -> Iterator[tuple[str, str]]:
+def names() -> tuple[str, str]:
     """A fresh (old, new) namespace pair per test: namespaces are never reused between tests."""
     number = next(_names)
-    yield f"old{number}", f"new{number}"
+    return f"old{number}", f"new{number}"

@@ -34,7 +34,7 @@ def env_of(obj: JsonObject) -> dict[str, str]:
 def test_seed_scenario_rewrites_env_and_creates_the_proxy(kube: Kube, names: tuple[str, str]) -> None:
     old, new = names
     migrating(kube, old, new)
-    service_reply, deployment_reply = apply_all(kube, seed.app("a", new))
+    _, deployment_reply = apply_all(kube, seed.app("a", new))
 
     stored = kube.get("Deployment", new, "appa")
     assert stored is not None

@@ -36,7 +36,7 @@ def test_tls_1_2_is_accepted(dev: DevEnvironment) -> None:
 def test_tls_older_than_1_2_is_refused_by_the_server(dev: DevEnvironment) -> None:
     context = tls(dev, minimum_version=ssl.TLSVersion.TLSv1, maximum_version=ssl.TLSVersion.TLSv1_1)
     context.set_ciphers("ALL:@SECLEVEL=0")
-    with pytest.raises(ssl.SSLError, match="PROTOCOL_VERSION|protocol version|UNSUPPORTED_PROTOCOL|EOF"):
+    with pytest.raises(ssl.SSLError, match=r"PROTOCOL_VERSION|protocol version|UNSUPPORTED_PROTOCOL|EOF"):
         get_healthz(dev, context)
 
 
