@@ -24,6 +24,7 @@ class MemoryCluster:
     workload_records: list[Workload] = field(default_factory=list)
     configmap_records: list[ConfigMap] = field(default_factory=list)
     created: list[JsonObject] = field(default_factory=list)
+    events: dict[tuple[str, str], JsonObject] = field(default_factory=dict)
     fail_writes: Exception | None = None
 
     @classmethod
@@ -68,3 +69,12 @@ class MemoryCluster:
             raise self.fail_writes
         self.created.append(manifest)
         self.add(manifest)
+
+    def record_event(self, event: JsonObject) -> None:
+        if self.fail_writes is not None:
+            raise self.fail_writes
+        key = (event["metadata"]["namespace"], event["metadata"]["name"])
+        if key in self.events:
+            self.events[key] = {**event, "count": self.events[key]["count"] + 1}
+        else:
+            self.events[key] = event

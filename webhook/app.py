@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import logging
 import time
 from collections.abc import Callable
@@ -9,20 +10,29 @@ from collections.abc import Callable
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from webhook import logs, review
+from webhook import audit, logs, review
 from webhook.cluster import Cluster
+from webhook.events import EventRecorder
 from webhook.metrics import Metrics
 from webhook.mutation import admit_workload
 from webhook.settings import Settings
+from webhook.validation import decide_deletion
 
 Decide = Callable[[review.AdmissionRequest], review.Response]
 
 
-def create_app(settings: Settings, cluster: Cluster, *, metrics: Metrics | None = None) -> Flask:
+def create_app(
+    settings: Settings,
+    cluster: Cluster,
+    *,
+    metrics: Metrics | None = None,
+    recorder: EventRecorder | None = None,
+) -> Flask:
     """The webhook application; nothing is read from the environment here."""
     app = Flask("nsmigrate")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     metrics = metrics or Metrics()
+    recorder = recorder or EventRecorder(cluster.record_event)
 
     def mutate(admission: review.AdmissionRequest) -> review.Response:
         result = admit_workload(admission, cluster, settings)
@@ -43,7 +53,21 @@ def create_app(settings: Settings, cluster: Cluster, *, metrics: Metrics | None 
             )
         return result.response
 
+    def validate(admission: review.AdmissionRequest) -> review.Response:
+        decision = decide_deletion(admission, cluster, settings)
+        answer = review.allowed() if decision.allowed else review.denied(decision.message())
+        if not audit.is_audited(decision):
+            return answer
+        namespace = decision.proxy.partition("/")[0]
+        counter = metrics.deletions_denied if decision.verdict == "denied" else metrics.deletions_forced
+        counter.labels(namespace=namespace).inc()
+        logs.event(audit.LOG_EVENTS[decision.verdict], level=logging.WARNING, **audit.log_fields(decision, admission))
+        recorder.emit(audit.event_manifest(decision, admission, now=datetime.datetime.now(datetime.UTC)))
+        return review.with_audit(answer, audit.audit_annotations(decision))
+
     app.add_url_rule("/mutate", "mutate", _endpoint("mutate", mutate, settings, metrics), methods=["POST"])
+    app.add_url_rule("/validate", "validate", _endpoint("validate", validate, settings, metrics), methods=["POST"])
+    app.extensions["nsmigrate.events"] = recorder
     app.add_url_rule("/healthz", "healthz", lambda: ("ok\n", 200, {"Content-Type": "text/plain"}))
     app.add_url_rule("/readyz", "readyz", lambda: ("ok\n", 200, {"Content-Type": "text/plain"}))
     app.add_url_rule(

@@ -31,3 +31,7 @@ class Cluster(ClusterView, Protocol):
     def create_service(self, manifest: JsonObject, *, timeout: float) -> None:
         """Create a Service; an existing one of that name is not an error. Raises on failure."""
         ...
+
+    def record_event(self, event: JsonObject) -> None:
+        """Write an Event; one of the same name has its count bumped instead. Raises on failure."""
+        ...

@@ -207,3 +207,36 @@ class KubeCluster:
         except ApiError as error:
             if error.status != 409:
                 raise
+
+    def record_event(self, event: JsonObject) -> None:
+        """Create the Event, or bump the count of the one of that name (optimistic, retried)."""
+        metadata = event["metadata"]
+        try:
+            self.kube.create(event)
+            return
+        except ApiError as error:
+            if error.status != 409:
+                raise
+        for _ in range(5):
+            existing = self.kube.get("Event", metadata["namespace"], metadata["name"])
+            if existing is None:
+                self.kube.create(event)
+                return
+            bump = {
+                "metadata": {"resourceVersion": existing["metadata"]["resourceVersion"]},
+                "count": int(existing.get("count") or 1) + 1,
+                "lastTimestamp": event["lastTimestamp"],
+                "message": event["message"],
+            }
+            try:
+                self.kube.request(
+                    "PATCH",
+                    path_of("Event", metadata["namespace"], metadata["name"]),
+                    body=bump,
+                    content_type="application/merge-patch+json",
+                )
+                return
+            except ApiError as error:
+                if error.status != 409:
+                    raise
+        raise ApiError(409, f"event {metadata['name']} kept changing while its count was bumped")

@@ -6,7 +6,7 @@ import datetime
 import json
 import logging
 import sys
-from typing import Any
+from typing import Any, TextIO
 
 LOGGER = "nsmigrate"
 
@@ -29,9 +29,21 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, default=str)
 
 
+class StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stdout`` is when a record is emitted, not when configured."""
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, _: TextIO) -> None:
+        pass
+
+
 def configure(level: str = "INFO") -> None:
     """Send nsmigrate's log records to stdout as JSON lines."""
-    handler = logging.StreamHandler(sys.stdout)
+    handler = StdoutHandler()
     handler.setFormatter(JsonFormatter())
     logger = logging.getLogger(LOGGER)
     logger.handlers[:] = [handler]

@@ -45,5 +45,18 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.deletions_denied = Counter(
+            "nsmigrate_proxy_deletions_denied",
+            "Proxy deletions refused because the proxy still has callers (dry runs included).",
+            ["namespace"],
+            registry=self.registry,
+        )
+        self.deletions_forced = Counter(
+            "nsmigrate_proxy_deletions_forced",
+            "Proxy deletions allowed without the callers check (break-glass annotation, terminating namespace).",
+            ["namespace"],
+            registry=self.registry,
+        )
+
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -73,6 +73,55 @@ def mutating_configuration(*, client: JsonObject, settings: Settings, timeout_se
     }
 
 
+def validating_configuration(*, client: JsonObject, settings: Settings, timeout_seconds: int = 5) -> JsonObject:
+    """DELETE of nsmigrate's proxies goes through /validate; the objectSelector keeps every other
+    Service away, so deleting ordinary Services is never slowed or blocked."""
+    return {
+        "apiVersion": "admissionregistration.k8s.io/v1",
+        "kind": "ValidatingWebhookConfiguration",
+        "metadata": {"name": NAME, "labels": {labels.MANAGED_BY: labels.MANAGER}},
+        "webhooks": [
+            {
+                "name": "proxies.nsmigrate.io",
+                "clientConfig": {**client, **_path(client, "/validate")},
+                "rules": [
+                    {
+                        "apiGroups": [""],
+                        "apiVersions": ["v1"],
+                        "resources": ["services"],
+                        "operations": ["DELETE"],
+                        "scope": "Namespaced",
+                    }
+                ],
+                "objectSelector": {"matchLabels": {labels.MANAGED_BY: labels.MANAGER}},
+                "namespaceSelector": {
+                    "matchExpressions": [
+                        {
+                            "key": "kubernetes.io/metadata.name",
+                            "operator": "NotIn",
+                            "values": sorted(settings.protected_namespaces),
+                        }
+                    ]
+                },
+                # The audit trail of a dry-run denial is observability, not a change to any object.
+                "sideEffects": "NoneOnDryRun",
+                "timeoutSeconds": timeout_seconds,
+                "matchPolicy": "Equivalent",
+                "admissionReviewVersions": ["v1"],
+                "failurePolicy": settings.failure_policy,
+            }
+        ],
+    }
+
+
+def configurations(*, client: JsonObject, settings: Settings) -> list[JsonObject]:
+    """Both registrations, mutating first."""
+    return [
+        mutating_configuration(client=client, settings=settings),
+        validating_configuration(client=client, settings=settings),
+    ]
+
+
 def _path(client: JsonObject, path: str) -> JsonObject:
     if "url" in client:
         return {"url": client["url"].rstrip("/") + path}

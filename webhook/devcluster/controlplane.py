@@ -24,6 +24,15 @@ from webhook import certs
 BUILD_SCRIPT = Path(__file__).with_name("build.sh")
 
 
+AUDIT_POLICY = {
+    "apiVersion": "audit.k8s.io/v1",
+    "kind": "Policy",
+    "omitStages": ["RequestReceived"],
+    "rules": [{"level": "Metadata", "verbs": ["delete", "deletecollection"]}, {"level": "None"}],
+}
+"""Deletions are recorded at Metadata level: enough to see who deleted what, and webhook annotations."""
+
+
 class ControlPlaneError(RuntimeError):
     """The control plane could not be built or started; the message says why."""
 
@@ -83,6 +92,11 @@ class ControlPlane:
         return self.workdir / "kubeconfig"
 
     @property
+    def audit_log(self) -> Path:
+        """The API server's audit log (JSON lines): where webhooks' auditAnnotations land."""
+        return self.workdir / "audit.log"
+
+    @property
     def server(self) -> str:
         return f"https://127.0.0.1:{self.apiserver_port}"
 
@@ -97,6 +111,7 @@ class ControlPlane:
         admin = certs.make_client_cert(ca, user="nsmigrate-dev-admin", groups=["system:masters"])
         admin.write(pki, "admin")
         certs.make_ca("service-accounts").write(pki, "service-accounts")
+        (self.workdir / "audit-policy.json").write_text(json.dumps(AUDIT_POLICY))
 
         etcd_port, peer_port = free_port(), free_port()
         self.apiserver_port = free_port()
@@ -136,6 +151,8 @@ class ControlPlane:
                 "--allow-privileged=true",
                 "--enable-priority-and-fairness=false",
                 "--endpoint-reconciler-type=none",  # a loopback advertise address is otherwise refused
+                f"--audit-policy-file={self.workdir / 'audit-policy.json'}",
+                f"--audit-log-path={self.audit_log}",
                 "--v=1",
             ],
             self.workdir / "kube-apiserver.log",

@@ -59,7 +59,8 @@ class DevEnvironment:
             self._save()
             kube = Kube.connect(str(self.kubeconfig))
             client = registration.client_config(url=f"https://127.0.0.1:{self.webhook_port}", ca_bundle=ca.cert_pem)
-            kube.apply(registration.mutating_configuration(client=client, settings=settings))
+            for configuration in registration.configurations(client=client, settings=settings):
+                kube.apply(configuration)
             wait_until_called(kube)
         except BaseException:
             self.down()

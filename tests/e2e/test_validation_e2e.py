@@ -1,0 +1,191 @@
+"""Deletion protection of proxies through a real kube-apiserver, and the audit trail it leaves."""
+
+from __future__ import annotations
+
+import json
+import ssl
+import time
+import urllib.request
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import pytest
+
+from tests.e2e.test_mutation_e2e import apply_all, migrating
+from webhook import labels, seed
+from webhook.devcluster.environment import DevEnvironment
+from webhook.kube import ApiError, Kube
+from webhook.objects import JsonObject
+
+pytestmark = pytest.mark.e2e
+T = TypeVar("T")
+
+
+def eventually(probe: Callable[[], T | None], *, timeout: float = 10.0) -> T:
+    """The first truthy answer of ``probe`` (for effects written asynchronously), or fail."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if answer := probe():
+            return answer
+        time.sleep(0.1)
+    raise AssertionError(f"nothing came of {probe} within {timeout} s")
+
+
+def with_proxy(kube: Kube, old: str, new: str, *callers: JsonObject) -> None:
+    """The seed with appa moved to ``new``, so ``old`` holds the proxy servicea; plus extra callers."""
+    migrating(kube, old, new)
+    apply_all(kube, list(callers))
+    apply_all(kube, seed.app("a", new))
+    assert kube.get("Service", old, "servicea") is not None
+
+
+def refused(kube: Kube, namespace: str, *, dry_run: bool = False) -> ApiError:
+    with pytest.raises(ApiError) as raised:
+        kube.delete("Service", namespace, "servicea", dry_run=dry_run)
+    assert raised.value.status == 403
+    return raised.value
+
+
+def metrics(dev: DevEnvironment) -> str:
+    context = ssl.create_default_context(cafile=str(dev.workdir / "webhook-certs" / "ca.crt"))
+    url = f"https://127.0.0.1:{dev.webhook_port}/metrics"
+    with urllib.request.urlopen(url, context=context, timeout=5) as answer:  # noqa: S310
+        return str(answer.read().decode())
+
+
+def events_on(kube: Kube, namespace: str, reason: str) -> list[JsonObject]:
+    return [event for event in kube.list("Event", namespace) if event.get("reason") == reason]
+
+
+def test_delete_with_a_same_namespace_caller_is_refused_naming_it(kube: Kube, names: tuple[str, str]) -> None:
+    old, new = names
+    with_proxy(kube, old, new)
+    error = refused(kube, old)
+    assert f"deployment {old}/appc (env SERVICEA_URL)" in error.message
+    assert f"servicea.{new}.svc.cluster.local" in error.message
+    assert kube.get("Service", old, "servicea") is not None
+
+
+def test_delete_with_a_configmap_caller_is_refused_naming_it(kube: Kube, names: tuple[str, str]) -> None:
+    old, new = names
+    settings = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "settings", "namespace": old},
+        "data": {"CHECKOUT_ADDR": "servicea:80"},
+    }
+    ops = seed.deployment("ops", old, {})
+    ops["spec"]["template"]["spec"]["containers"][0]["envFrom"] = [{"configMapRef": {"name": "settings"}}]
+    with_proxy(kube, old, new, settings, ops)
+    kube.apply(seed.deployment("appc", old, {}))  # appc no longer calls it: only the ConfigMap does
+
+    error = refused(kube, old)
+    assert f"configmap {old}/settings (key CHECKOUT_ADDR) used by deployment {old}/ops" in error.message
+    assert "appc" not in error.message
+
+
+def test_delete_with_a_caller_in_another_namespace_is_refused(kube: Kube, names: tuple[str, str]) -> None:
+    old, new = names
+    far = f"{old}-far"
+    with_proxy(kube, old, new, seed.namespace(far))
+    kube.apply(seed.deployment("appc", old, {}))
+    kube.apply(seed.deployment("reporting", far, {"CHECKOUT": f"http://servicea.{old}.svc.cluster.local/"}))
+
+    error = refused(kube, old)
+    assert f"deployment {far}/reporting (env CHECKOUT)" in error.message
+
+
+def test_delete_is_allowed_once_callers_use_the_new_name(kube: Kube, names: tuple[str, str]) -> None:
+    old, new = names
+    with_proxy(kube, old, new)
+    kube.apply(seed.deployment("appc", old, {"SERVICEA_URL": f"http://servicea.{new}.svc.cluster.local/"}))
+    kube.delete("Service", old, "servicea")
+    assert kube.get("Service", old, "servicea") is None
+
+
+def test_dry_run_delete_is_refused_and_audited(dev: DevEnvironment, kube: Kube, names: tuple[str, str]) -> None:
+    old, new = names
+    with_proxy(kube, old, new)
+    refused(kube, old, dry_run=True)
+    assert kube.get("Service", old, "servicea") is not None
+    (event,) = eventually(lambda: events_on(kube, old, "ProxyDeletionDenied"))
+    assert "(dry run)" in event["message"]
+    log = (dev.workdir / "webhook.log").read_text()
+    lines = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+    denied = [
+        line for line in lines if line.get("event") == "proxy_deletion_denied" and line["proxy"] == f"{old}/servicea"
+    ]
+    assert denied[-1]["dryRun"] is True
+    assert denied[-1]["user"] == "nsmigrate-dev-admin"
+    assert "system:masters" in denied[-1]["groups"]
+
+
+def test_repeated_denials_aggregate_into_one_event(kube: Kube, names: tuple[str, str]) -> None:
+    old, new = names
+    with_proxy(kube, old, new)
+    for _ in range(3):
+        refused(kube, old)
+
+    def counted() -> list[JsonObject] | None:
+        found = events_on(kube, old, "ProxyDeletionDenied")
+        return found if found and found[0].get("count") == 3 else None
+
+    (event,) = eventually(counted)
+    assert event["type"] == "Warning"
+    assert event["involvedObject"]["kind"] == "Service"
+    assert event["involvedObject"]["name"] == "servicea"
+    assert event["involvedObject"]["uid"] == kube.get("Service", old, "servicea")["metadata"]["uid"]  # type: ignore[index]
+
+
+def test_denials_reach_the_api_server_audit_log_and_metrics(
+    dev: DevEnvironment, kube: Kube, names: tuple[str, str]
+) -> None:
+    old, new = names
+    with_proxy(kube, old, new)
+    refused(kube, old)
+
+    def audited() -> list[dict[str, Any]]:
+        entries = [json.loads(line) for line in dev.control_plane.audit_log.read_text().splitlines()]
+        return [
+            entry
+            for entry in entries
+            if entry.get("objectRef", {}).get("namespace") == old
+            and entry.get("annotations", {}).get("proxies.nsmigrate.io/proxy-deletion") == "denied"
+        ]
+
+    (entry, *_) = eventually(audited)
+    assert entry["annotations"]["proxies.nsmigrate.io/proxy"] == f"{old}/servicea"
+    assert f"deployment {old}/appc" in entry["annotations"]["proxies.nsmigrate.io/callers"]
+    assert f'nsmigrate_proxy_deletions_denied_total{{namespace="{old}"}} 1.0' in metrics(dev)
+
+
+def test_break_glass_annotation_forces_the_deletion(kube: Kube, names: tuple[str, str]) -> None:
+    old, new = names
+    with_proxy(kube, old, new)
+    kube.request(
+        "PATCH",
+        f"/api/v1/namespaces/{old}/services/servicea",
+        body={"metadata": {"annotations": {labels.ALLOW_DELETE: "true"}}},
+        content_type="application/merge-patch+json",
+    )
+    kube.delete("Service", old, "servicea")
+    assert kube.get("Service", old, "servicea") is None
+    (event,) = eventually(lambda: events_on(kube, old, "ProxyDeletionForced"))
+    assert labels.ALLOW_DELETE in event["message"]
+
+
+def test_terminating_namespace_never_wedges(kube: Kube, names: tuple[str, str]) -> None:
+    old, new = names
+    with_proxy(kube, old, new)
+    kube.delete("Namespace", None, old)
+    kube.delete("Service", old, "servicea")  # what the namespace controller does next
+    assert kube.get("Service", old, "servicea") is None
+
+
+def test_ordinary_services_never_reach_the_webhook(dev: DevEnvironment, kube: Kube, names: tuple[str, str]) -> None:
+    old, _ = names
+    apply_all(kube, seed.old_namespace(old))
+    before = [line for line in metrics(dev).splitlines() if 'endpoint="validate"' in line]
+    kube.delete("Service", old, "serviceb")
+    assert kube.get("Service", old, "serviceb") is None
+    assert [line for line in metrics(dev).splitlines() if 'endpoint="validate"' in line] == before
