@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from webhook.callers import referring
 from webhook.objects import (
     ConfigMap,
     JsonObject,
@@ -19,7 +20,7 @@ from webhook.objects import (
 
 @dataclass
 class MemoryCluster:
-    namespaces: dict[str, Namespace] = field(default_factory=dict)
+    namespaces_by_name: dict[str, Namespace] = field(default_factory=dict)
     service_records: list[Service] = field(default_factory=list)
     workload_records: list[Workload] = field(default_factory=list)
     configmap_records: list[ConfigMap] = field(default_factory=list)
@@ -39,7 +40,7 @@ class MemoryCluster:
         kind = manifest["kind"]
         if kind == "Namespace":
             namespace = namespace_from_object(manifest)
-            self.namespaces[namespace.name] = namespace
+            self.namespaces_by_name[namespace.name] = namespace
         elif kind == "Service":
             self.service_records.append(service_from_object(manifest))
         elif kind == "ConfigMap":
@@ -50,13 +51,19 @@ class MemoryCluster:
             raise ValueError(f"MemoryCluster does not hold {kind}")
 
     def namespace(self, name: str) -> Namespace | None:
-        return self.namespaces.get(name)
+        return self.namespaces_by_name.get(name)
+
+    def namespaces(self) -> list[Namespace]:
+        return list(self.namespaces_by_name.values())
 
     def service(self, namespace: str, name: str) -> Service | None:
         return next((s for s in self.service_records if (s.namespace, s.name) == (namespace, name)), None)
 
-    def services(self, namespace: str) -> list[Service]:
-        return [s for s in self.service_records if s.namespace == namespace]
+    def services(self, namespace: str | None = None) -> list[Service]:
+        return [s for s in self.service_records if namespace in (None, s.namespace)]
+
+    def referring(self, names: frozenset[str]) -> tuple[list[Workload], list[ConfigMap]]:
+        return referring(names, self.workload_records, self.configmap_records)
 
     def workloads(self, namespace: str | None = None) -> list[Workload]:
         return [w for w in self.workload_records if namespace in (None, w.namespace)]

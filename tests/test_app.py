@@ -110,7 +110,7 @@ class BrokenCluster(MemoryCluster):
 
 def broken() -> BrokenCluster:
     cluster = BrokenCluster()
-    cluster.namespaces = {
+    cluster.namespaces_by_name = {
         "foo": Namespace("foo", {"nsmigrate.io/migrate-from": "foobar"}),
         "foobar": Namespace("foobar"),
     }

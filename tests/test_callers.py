@@ -2,8 +2,8 @@ from typing import Any
 
 import pytest
 
-from webhook.callers import find_callers, old_names
-from webhook.objects import ConfigMap, Workload
+from webhook.callers import candidate_names, find_callers, old_names, referring
+from webhook.objects import ConfigMap, JsonObject, Workload, configmap_from_object, workload_from_object
 
 
 def workload(
@@ -19,7 +19,26 @@ def workload(
     container: dict[str, Any] = {"name": name, "env": [{"name": k, "value": v} for k, v in (env or {}).items()]}
     if env_from:
         container["envFrom"] = [{"configMapRef": {"name": env_from}}]
-    return Workload(kind, namespace, name, {"containers": [container], **spec}, owner_kind=owner)
+    return pod_spec_workload(kind, namespace, name, {"containers": [container], **spec}, owner=owner)
+
+
+def pod_spec_workload(kind: str, namespace: str, name: str, pod_spec: JsonObject, *, owner: str | None = None) -> Workload:
+    obj: JsonObject = {"kind": kind, "metadata": {"name": name, "namespace": namespace}}
+    if owner:
+        obj["metadata"]["ownerReferences"] = [{"kind": owner, "name": "owner", "controller": True}]
+    if kind == "Pod":
+        obj["spec"] = pod_spec
+    elif kind == "CronJob":
+        obj["spec"] = {"jobTemplate": {"spec": {"template": {"spec": pod_spec}}}}
+    else:
+        obj["spec"] = {"template": {"spec": pod_spec}}
+    workload = workload_from_object(obj)
+    assert workload is not None
+    return workload
+
+
+def configmap(namespace: str, name: str, data: dict[str, str]) -> ConfigMap:
+    return configmap_from_object({"kind": "ConfigMap", "metadata": {"name": name, "namespace": namespace}, "data": data})
 
 
 def callers(*workloads: Workload, configmaps: tuple[ConfigMap, ...] = ()) -> list[str]:
@@ -94,7 +113,7 @@ def test_init_containers_count() -> None:
 
 
 def test_configmap_consumed_through_env_from_is_a_caller() -> None:
-    settings = ConfigMap("foobar", "settings", {"CHECKOUT_ADDR": "servicea:80", "MODE": "fast"})
+    settings = configmap("foobar", "settings", {"CHECKOUT_ADDR": "servicea:80", "MODE": "fast"})
     ops = workload("ops", env_from="settings")
     assert callers(ops, configmaps=(settings,)) == [
         "configmap foobar/settings (key CHECKOUT_ADDR) used by deployment foobar/ops"
@@ -102,8 +121,8 @@ def test_configmap_consumed_through_env_from_is_a_caller() -> None:
 
 
 def test_configmap_key_ref_reads_only_that_key() -> None:
-    settings = ConfigMap("foobar", "settings", {"CHECKOUT_ADDR": "servicea:80", "OTHER_URL": "http://servicea/"})
-    reader = Workload(
+    settings = configmap("foobar", "settings", {"CHECKOUT_ADDR": "servicea:80", "OTHER_URL": "http://servicea/"})
+    reader = pod_spec_workload(
         "Deployment",
         "foobar",
         "ops",
@@ -122,7 +141,7 @@ def test_configmap_key_ref_reads_only_that_key() -> None:
 
 
 def test_configmap_mounted_as_volume_is_consumed() -> None:
-    settings = ConfigMap("foobar", "files", {"upstream.conf": "proxy_pass http://servicea/;"})
+    settings = configmap("foobar", "files", {"upstream.conf": "proxy_pass http://servicea/;"})
     reader = workload("web", volumes=[{"name": "conf", "configMap": {"name": "files"}}])
     assert callers(reader, configmaps=(settings,)) == [
         "configmap foobar/files (key upstream.conf) used by deployment foobar/web"
@@ -130,11 +149,11 @@ def test_configmap_mounted_as_volume_is_consumed() -> None:
 
 
 def test_configmap_nobody_consumes_is_not_a_caller() -> None:
-    assert callers(configmaps=(ConfigMap("foobar", "orphan", {"A_URL": "http://servicea/"}),)) == []
+    assert callers(configmaps=(configmap("foobar", "orphan", {"A_URL": "http://servicea/"}),)) == []
 
 
 def test_configmap_consumed_from_another_namespace_does_not_count() -> None:
-    settings = ConfigMap("foobar", "settings", {"A_URL": "http://servicea/"})
+    settings = configmap("foobar", "settings", {"A_URL": "http://servicea/"})
     elsewhere = workload("ops", "bar", env_from="settings")
     assert callers(elsewhere, configmaps=(settings,)) == []
 
@@ -151,7 +170,7 @@ def test_unrelated_namespaces_and_names_are_not_callers() -> None:
 
 
 def test_callers_are_sorted_workloads_first() -> None:
-    settings = ConfigMap("foobar", "settings", {"A_URL": "http://servicea/"})
+    settings = configmap("foobar", "settings", {"A_URL": "http://servicea/"})
     found = callers(
         workload("zeta", env={"U": "servicea:1"}),
         workload("alpha", "bar", env={"U": "servicea.foobar:1"}),
@@ -171,3 +190,18 @@ def test_old_names() -> None:
         "servicea.foobar.svc",
         "servicea.foobar.svc.cluster.local",
     }
+
+
+def test_referring_selects_by_host_and_brings_the_consumers_of_referring_configmaps() -> None:
+    settings = configmap("foobar", "settings", {"A_URL": "http://servicea/"})
+    unrelated = configmap("foobar", "other", {"B_URL": "http://serviceb/"})
+    caller = workload("caller", env={"U": "http://servicea.foobar/"})
+    consumer = workload("consumer", env_from="settings")
+    bystander = workload("bystander", env={"U": "http://serviceb/"})
+    workloads, configmaps = referring(
+        candidate_names("servicea", "foobar", "cluster.local"),
+        [caller, consumer, bystander],
+        [settings, unrelated],
+    )
+    assert [w.name for w in workloads] == ["caller", "consumer"]
+    assert [c.name for c in configmaps] == ["settings"]

@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from webhook.hosts import HostRef, find_hosts
-from webhook.objects import ConfigMap, Workload, consumed_configmaps, literal_env
+from webhook.cluster import ClusterView
+from webhook.hosts import dns_name, is_short
+from webhook.objects import ConfigMap, Workload
 
 
 @dataclass(frozen=True)
@@ -37,11 +38,32 @@ def old_names(service: str, namespace: str, cluster_domain: str) -> frozenset[st
     return frozenset({partial, f"{partial}.svc", f"{partial}.svc.{cluster_domain}"})
 
 
-def refers_to(ref: HostRef, *, service: str, namespace: str, from_namespace: str, cluster_domain: str) -> bool:
+def candidate_names(service: str, namespace: str, cluster_domain: str) -> frozenset[str]:
+    """Every host name that may refer to ``namespace/service`` from somewhere: the keys to look up."""
+    return frozenset({service}) | old_names(service, namespace, cluster_domain)
+
+
+def refers_to(host: str, *, service: str, namespace: str, from_namespace: str, cluster_domain: str) -> bool:
     """Whether a host found in ``from_namespace`` resolves to ``namespace/service``."""
-    if ref.is_short:
-        return from_namespace == namespace and ref.name == service
-    return ref.name in old_names(service, namespace, cluster_domain)
+    if is_short(host):
+        return from_namespace == namespace and dns_name(host) == service
+    return dns_name(host) in old_names(service, namespace, cluster_domain)
+
+
+def referring(
+    names: frozenset[str], workloads: Iterable[Workload], configmaps: Iterable[ConfigMap]
+) -> tuple[list[Workload], list[ConfigMap]]:
+    """The workloads and ConfigMaps whose hosts include any of ``names``, plus the workloads that
+    consume those ConfigMaps: all ``find_callers`` needs, for a view without an index."""
+    workloads = list(workloads)
+    found_configmaps = [configmap for configmap in configmaps if configmap.hosts & names]
+    consumed = {(configmap.namespace, configmap.name) for configmap in found_configmaps}
+    found_workloads = [
+        workload
+        for workload in workloads
+        if workload.hosts & names or any((workload.namespace, name) in consumed for name in workload.configmaps)
+    ]
+    return found_workloads, found_configmaps
 
 
 def find_callers(
@@ -54,34 +76,28 @@ def find_callers(
 ) -> list[Caller]:
     """Every caller of ``namespace/service``: workloads first, then ConfigMaps, each sorted."""
 
-    def calls(value: str, variable: str, from_namespace: str) -> bool:
+    def calls(hosts: Iterable[str], from_namespace: str) -> bool:
         return any(
             refers_to(
-                ref, service=service, namespace=namespace, from_namespace=from_namespace, cluster_domain=cluster_domain
+                host, service=service, namespace=namespace, from_namespace=from_namespace, cluster_domain=cluster_domain
             )
-            for ref in find_hosts(value, variable=variable)
+            for host in hosts
         )
 
     counted = [w for w in workloads if not w.counted_through_owner]
     callers: list[Caller] = []
     for workload in counted:
-        envs = sorted(
-            {
-                str(entry.get("name", ""))
-                for _, entry in literal_env(workload.pod_spec)
-                if calls(entry["value"], str(entry.get("name", "")), workload.namespace)
-            }
-        )
+        envs = sorted({variable for variable, hosts in workload.env_hosts if calls(hosts, workload.namespace)})
         if envs:
             callers.append(Caller(workload.kind, workload.namespace, workload.name, tuple(f"env {e}" for e in envs)))
 
     readers = _readers_by_configmap(counted)
     for configmap in configmaps:
         consumers = readers.get((configmap.namespace, configmap.name), [])
-        referring = {
-            key for key, value in configmap.data.items() if consumers and calls(value, key, configmap.namespace)
+        referring_keys = {
+            key for key, hosts in configmap.key_hosts.items() if consumers and calls(hosts, configmap.namespace)
         }
-        used = [(who, referring if keys is None else referring & keys) for who, keys in consumers]
+        used = [(who, referring_keys if keys is None else referring_keys & keys) for who, keys in consumers]
         keys = sorted(set().union(*(read for _, read in used)))
         if keys:
             users = tuple(sorted({who for who, read in used if read}))
@@ -97,6 +113,18 @@ def _readers_by_configmap(
     """(namespace, configmap) -> (workload described, the keys it reads or None for all)."""
     readers: dict[tuple[str, str], list[tuple[str, frozenset[str] | None]]] = {}
     for workload in workloads:
-        for name, keys in consumed_configmaps(workload.pod_spec).items():
+        for name, keys in workload.configmaps.items():
             readers.setdefault((workload.namespace, name), []).append((workload.describe(), keys))
     return readers
+
+
+def callers_of(service: str, namespace: str, *, view: ClusterView, cluster_domain: str) -> list[Caller]:
+    """``find_callers`` over what the view says refers to any name of ``namespace/service``."""
+    workloads, configmaps = view.referring(candidate_names(service, namespace, cluster_domain))
+    return find_callers(
+        service=service,
+        namespace=namespace,
+        workloads=workloads,
+        configmaps=configmaps,
+        cluster_domain=cluster_domain,
+    )

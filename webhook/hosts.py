@@ -50,13 +50,21 @@ class HostRef:
 
     @property
     def name(self) -> str:
-        """The host as DNS compares it: lower case, without a trailing dot."""
-        return self.host.rstrip(".").lower()
+        return dns_name(self.host)
 
     @property
     def is_short(self) -> bool:
-        """A single DNS label (no dot, not even a trailing one): it resolves through the search path."""
-        return "." not in self.host
+        return is_short(self.host)
+
+
+def dns_name(host: str) -> str:
+    """A host as DNS compares it: lower case, without a trailing dot."""
+    return host.rstrip(".").lower()
+
+
+def is_short(host: str) -> bool:
+    """A single DNS label (no dot, not even a trailing one): it resolves through the search path."""
+    return "." not in host
 
 
 def is_address_variable(variable: str) -> bool:

@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 from kubernetes import client, config
 
+from webhook.callers import referring
 from webhook.objects import (
     ConfigMap,
     JsonObject,
@@ -187,11 +188,14 @@ class KubeCluster:
         obj = self.kube.get("Namespace", None, name)
         return namespace_from_object(obj) if obj else None
 
+    def namespaces(self) -> list[Namespace]:
+        return [namespace_from_object(obj) for obj in self.kube.list("Namespace")]
+
     def service(self, namespace: str, name: str) -> Service | None:
         obj = self.kube.get("Service", namespace, name)
         return service_from_object(obj) if obj else None
 
-    def services(self, namespace: str) -> list[Service]:
+    def services(self, namespace: str | None = None) -> list[Service]:
         return [service_from_object(obj) for obj in self.kube.list("Service", namespace)]
 
     def workloads(self, namespace: str | None = None) -> list[Workload]:
@@ -200,6 +204,10 @@ class KubeCluster:
 
     def configmaps(self, namespace: str | None = None) -> list[ConfigMap]:
         return [configmap_from_object(obj) for obj in self.kube.list("ConfigMap", namespace)]
+
+    def referring(self, names: frozenset[str]) -> tuple[list[Workload], list[ConfigMap]]:
+        """Reads every workload and ConfigMap of the cluster: for one-off commands, not admission."""
+        return referring(names, self.workloads(), self.configmaps())
 
     def create_service(self, manifest: JsonObject, *, timeout: float) -> None:
         try:

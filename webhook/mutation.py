@@ -10,17 +10,17 @@ import copy
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import jsonpatch
 
 from webhook import labels, proxies
-from webhook.callers import Caller, find_callers
+from webhook.callers import Caller, callers_of
 from webhook.cluster import Cluster, ClusterView
+from webhook.hosts import dns_name, is_short
 from webhook.objects import JsonObject, Service, consumed_configmaps, dig, pod_template, strings
 from webhook.proxies import ProxyPlan
 from webhook.review import AdmissionRequest, Response, patched
-from webhook.rewrite import Resolver, Rewrite, rewrite_env, rewrite_value
+from webhook.rewrite import Resolver, Rewrite, rewrite_env
 from webhook.settings import Settings
 
 
@@ -109,20 +109,12 @@ def admit_workload(request: AdmissionRequest, cluster: Cluster, settings: Settin
 
 
 def _plan_proxies(moved: Sequence[Service], *, old: str, view: ClusterView, settings: Settings) -> list[ProxyPlan]:
-    everything: tuple[list[Any], list[Any]] | None = None
     plans = []
     for service in moved:
         existing = view.service(old, service.name)
         callers: list[Caller] = []
         if existing is None:
-            everything = everything or (view.workloads(), view.configmaps())
-            callers = find_callers(
-                service=service.name,
-                namespace=old,
-                workloads=everything[0],
-                configmaps=everything[1],
-                cluster_domain=settings.cluster_domain,
-            )
+            callers = callers_of(service.name, old, view=view, cluster_domain=settings.cluster_domain)
         plans.append(
             proxies.plan_proxy(
                 target=service,
@@ -174,12 +166,14 @@ def _configmap_warnings(pod_spec: JsonObject, *, namespace: str, view: ClusterVi
         if configmap.name not in consumed:
             continue
         keys = consumed[configmap.name]
-        for key, value in sorted(configmap.data.items()):
+        for key, hosts in sorted(configmap.key_hosts.items()):
             if keys is not None and key not in keys:
                 continue
-            _, hosts = rewrite_value(value, variable=key, resolver=resolver)
-            if hosts:
-                short, target = hosts[0]
+            qualified = [
+                (host, target) for host in hosts if is_short(host) and (target := resolver.target(dns_name(host)))
+            ]
+            if qualified:
+                short, target = qualified[0]
                 warnings.append(f"configmap {configmap.name} key {key} calls {short}: use {target}")
     return warnings
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from webhook import labels
+from webhook.hosts import dns_name, find_hosts
 
 JsonObject = dict[str, Any]
 
@@ -79,12 +80,16 @@ class Service:
 
 @dataclass(frozen=True)
 class Workload:
-    """Anything with a pod spec: the workload kinds and bare Pods."""
+    """Anything with a pod spec (the workload kinds and bare Pods), reduced to what decisions read:
+    the host references of its literal env values and the ConfigMaps it consumes."""
 
     kind: str
     namespace: str
     name: str
-    pod_spec: JsonObject
+    env_hosts: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """(env name, hosts found in its literal value), for the entries that hold any."""
+    configmaps: Mapping[str, frozenset[str] | None] = field(default_factory=dict)
+    """ConfigMaps consumed: name -> the keys read, or None for all of them."""
     pod_labels: Mapping[str, str] = field(default_factory=dict)
     owner_kind: str | None = None
 
@@ -93,15 +98,27 @@ class Workload:
         """A controlled Pod or Job: its owner is the caller, so it must not count twice."""
         return self.owner_kind in _COUNTED_THROUGH_OWNER.get(self.kind, frozenset())
 
+    @property
+    def hosts(self) -> frozenset[str]:
+        """Every host its env refers to, as DNS compares them."""
+        return frozenset(dns_name(host) for _, hosts in self.env_hosts for host in hosts)
+
     def describe(self) -> str:
         return f"{self.kind.lower()} {self.namespace}/{self.name}"
 
 
 @dataclass(frozen=True)
 class ConfigMap:
+    """A ConfigMap reduced to the host references found in its data."""
+
     namespace: str
     name: str
-    data: Mapping[str, str] = field(default_factory=dict)
+    key_hosts: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """key -> hosts found in its value, for the keys that hold any."""
+
+    @property
+    def hosts(self) -> frozenset[str]:
+        return frozenset(dns_name(host) for hosts in self.key_hosts.values() for host in hosts)
 
 
 def dig(obj: object, *path: str) -> JsonObject:
@@ -184,11 +201,18 @@ def workload_from_object(obj: JsonObject) -> Workload | None:
         return None
     metadata = dig(obj, "metadata")
     owner = next((ref for ref in entries(metadata.get("ownerReferences")) if ref.get("controller") is True), {})
+    pod_spec = dig(template, "spec")
+    env_hosts: dict[str, tuple[str, ...]] = {}
+    for _, entry in literal_env(pod_spec):
+        variable = str(entry.get("name", ""))
+        if hosts := tuple(ref.host for ref in find_hosts(entry["value"], variable=variable)):
+            env_hosts[variable] = env_hosts.get(variable, ()) + hosts
     return Workload(
         kind=str(obj["kind"]),
         namespace=str(metadata.get("namespace", "")),
         name=str(metadata.get("name", "")),
-        pod_spec=dig(template, "spec"),
+        env_hosts=tuple(env_hosts.items()),
+        configmaps=consumed_configmaps(pod_spec),
         pod_labels=strings(dig(template, "metadata").get("labels")),
         owner_kind=str(owner["kind"]) if "kind" in owner else None,
     )
@@ -230,8 +254,10 @@ def namespace_from_object(obj: JsonObject) -> Namespace:
 
 def configmap_from_object(obj: JsonObject) -> ConfigMap:
     metadata = dig(obj, "metadata")
+    key_hosts = {}
+    for key, value in strings(obj.get("data")).items():
+        if hosts := tuple(ref.host for ref in find_hosts(value, variable=key)):
+            key_hosts[key] = hosts
     return ConfigMap(
-        namespace=str(metadata.get("namespace", "")),
-        name=str(metadata.get("name", "")),
-        data=strings(obj.get("data")),
+        namespace=str(metadata.get("namespace", "")), name=str(metadata.get("name", "")), key_hosts=key_hosts
     )

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from webhook import labels
-from webhook.callers import Caller, find_callers
+from webhook.callers import Caller, callers_of
 from webhook.cluster import ClusterView
 from webhook.objects import dig, service_from_object
 from webhook.review import AdmissionRequest
@@ -64,13 +64,7 @@ def decide_deletion(request: AdmissionRequest, view: ClusterView, settings: Sett
     owner = view.namespace(namespace)
     if owner is None or owner.terminating:
         return DeletionDecision("forced", proxy, target, reason=f"namespace {namespace} is terminating")  # or gone
-    callers = find_callers(
-        service=name,
-        namespace=namespace,
-        workloads=view.workloads(),
-        configmaps=view.configmaps(),
-        cluster_domain=settings.cluster_domain,
-    )
+    callers = callers_of(name, namespace, view=view, cluster_domain=settings.cluster_domain)
     if callers:
         return DeletionDecision("denied", proxy, target, callers)
     return DeletionDecision("allowed", proxy, target)
