@@ -22,7 +22,9 @@ def workload(
     return pod_spec_workload(kind, namespace, name, {"containers": [container], **spec}, owner=owner)
 
 
-def pod_spec_workload(kind: str, namespace: str, name: str, pod_spec: JsonObject, *, owner: str | None = None) -> Workload:
+def pod_spec_workload(
+    kind: str, namespace: str, name: str, pod_spec: JsonObject, *, owner: str | None = None
+) -> Workload:
     obj: JsonObject = {"kind": kind, "metadata": {"name": name, "namespace": namespace}}
     if owner:
         obj["metadata"]["ownerReferences"] = [{"kind": owner, "name": "owner", "controller": True}]
@@ -38,7 +40,9 @@ def pod_spec_workload(kind: str, namespace: str, name: str, pod_spec: JsonObject
 
 
 def configmap(namespace: str, name: str, data: dict[str, str]) -> ConfigMap:
-    return configmap_from_object({"kind": "ConfigMap", "metadata": {"name": name, "namespace": namespace}, "data": data})
+    return configmap_from_object(
+        {"kind": "ConfigMap", "metadata": {"name": name, "namespace": namespace}, "data": data}
+    )
 
 
 def callers(*workloads: Workload, configmaps: tuple[ConfigMap, ...] = ()) -> list[str]:
