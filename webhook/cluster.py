@@ -32,6 +32,10 @@ class ClusterView(Protocol):
         """What caller finding needs for these host names (see ``callers.referring``)."""
         ...
 
+    def live_service_names(self, namespace: str) -> frozenset[str]:
+        """The Services of ``namespace`` as the API server has them now, bypassing any cache."""
+        ...
+
 
 class Cluster(ClusterView, Protocol):
     """Lookups plus the writes nsmigrate's shell performs."""

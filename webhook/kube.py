@@ -8,7 +8,7 @@ are what the decisions use, and they are much faster to build). ``KubeCluster`` 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 from urllib.parse import quote
@@ -27,6 +27,7 @@ from webhook.objects import (
     service_from_object,
     workload_from_object,
 )
+from webhook.watch import Gone
 
 FIELD_MANAGER = "nsmigrate"
 
@@ -90,6 +91,12 @@ class Kube:
     def __init__(self, api: client.ApiClient, *, timeout: float = 10.0) -> None:
         self.api = api
         self.timeout = timeout
+        self.observers: list[Callable[[str, str], None]] = []
+        """Called with (method, path) before each request: for counting API calls."""
+
+    def _observe(self, method: str, path: str) -> None:
+        for observer in self.observers:
+            observer(method, path)
 
     @classmethod
     def connect(cls, kubeconfig: str | None = None, *, timeout: float = 10.0) -> Kube:
@@ -115,6 +122,7 @@ class Kube:
         timeout: float | None = None,
     ) -> Reply:
         """One request; an error status raises ApiError."""
+        self._observe(method, path)
         headers = {"Accept": "application/json", "Content-Type": content_type}
         method, url, headers, body, _ = self.api.param_serialize(
             method, path, query_params=query or [], header_params=headers, body=body, auth_settings=["BearerToken"]
@@ -137,7 +145,7 @@ class Kube:
                 return None
             raise
 
-    def list(self, kind: str, namespace: str | None = None, *, page: int = 500) -> Iterator[JsonObject]:
+    def list_all(self, kind: str, namespace: str | None = None, *, page: int = 500) -> Iterator[JsonObject]:
         """Every object of a kind, page by page; each with its kind set."""
         token = ""
         while True:
@@ -149,6 +157,51 @@ class Kube:
             token = (body.get("metadata") or {}).get("continue") or ""
             if not token:
                 return
+
+    def list_page(self, kind: str, *, limit: int, token: str) -> tuple[list[JsonObject], str, str]:
+        """One page of a list: (items, resourceVersion, continue token). An expired token is Gone."""
+        query = [("limit", str(limit))] + ([("continue", token)] if token else [])
+        try:
+            body = self.request("GET", path_of(kind), query=query).body
+        except ApiError as error:
+            if error.status == 410:
+                raise Gone(error.message) from None
+            raise
+        metadata = body.get("metadata") or {}
+        return list(body.get("items") or ()), str(metadata.get("resourceVersion", "")), metadata.get("continue") or ""
+
+    def watch(self, kind: str, *, resource_version: str, timeout_seconds: int) -> Iterator[JsonObject]:
+        """Watch events of every namespace from ``resource_version``, with bookmarks, streamed."""
+        query = [
+            ("watch", "true"),
+            ("allowWatchBookmarks", "true"),
+            ("resourceVersion", resource_version),
+            ("timeoutSeconds", str(timeout_seconds)),
+        ]
+        method, url, headers, _, _ = self.api.param_serialize(
+            "GET", path_of(kind), query_params=query, header_params={"Accept": "application/json"},
+            auth_settings=["BearerToken"],
+        )  # fmt: skip
+        self._observe("WATCH", path_of(kind))
+        response = self.api.call_api(
+            method, url, header_params=headers, _request_timeout=(self.timeout, timeout_seconds + 30)
+        )
+        raw = response.response
+        try:
+            if response.status >= 400:
+                body = json.loads(raw.read() or b"{}")
+                if response.status == 410:
+                    raise Gone(body.get("message", ""))
+                raise ApiError(response.status, body.get("message", ""))
+            pending = b""
+            for chunk in raw.stream(64 * 1024, decode_content=True):
+                pending += chunk
+                *lines, pending = pending.split(b"\n")
+                for line in lines:
+                    if line.strip():
+                        yield json.loads(line)
+        finally:
+            raw.release_conn()
 
     def apply(self, manifest: JsonObject, *, dry_run: bool = False, force: bool = True) -> Reply:
         """Server-side apply, as ``kubectl apply --server-side`` does."""
@@ -189,25 +242,28 @@ class KubeCluster:
         return namespace_from_object(obj) if obj else None
 
     def namespaces(self) -> list[Namespace]:
-        return [namespace_from_object(obj) for obj in self.kube.list("Namespace")]
+        return [namespace_from_object(obj) for obj in self.kube.list_all("Namespace")]
 
     def service(self, namespace: str, name: str) -> Service | None:
         obj = self.kube.get("Service", namespace, name)
         return service_from_object(obj) if obj else None
 
     def services(self, namespace: str | None = None) -> list[Service]:
-        return [service_from_object(obj) for obj in self.kube.list("Service", namespace)]
+        return [service_from_object(obj) for obj in self.kube.list_all("Service", namespace)]
 
     def workloads(self, namespace: str | None = None) -> list[Workload]:
-        found = (workload_from_object(obj) for kind in WORKLOAD_KINDS for obj in self.kube.list(kind, namespace))
+        found = (workload_from_object(obj) for kind in WORKLOAD_KINDS for obj in self.kube.list_all(kind, namespace))
         return [workload for workload in found if workload is not None]
 
     def configmaps(self, namespace: str | None = None) -> list[ConfigMap]:
-        return [configmap_from_object(obj) for obj in self.kube.list("ConfigMap", namespace)]
+        return [configmap_from_object(obj) for obj in self.kube.list_all("ConfigMap", namespace)]
 
     def referring(self, names: frozenset[str]) -> tuple[list[Workload], list[ConfigMap]]:
         """Reads every workload and ConfigMap of the cluster: for one-off commands, not admission."""
         return referring(names, self.workloads(), self.configmaps())
+
+    def live_service_names(self, namespace: str) -> frozenset[str]:
+        return frozenset(service.name for service in self.services(namespace))
 
     def create_service(self, manifest: JsonObject, *, timeout: float) -> None:
         try:

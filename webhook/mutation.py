@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import jsonpatch
 
@@ -67,8 +67,14 @@ def plan_mutation(request: AdmissionRequest, view: ClusterView, settings: Settin
         new_service_names=frozenset(service.name for service in new_services),
         cluster_domain=settings.cluster_domain,
     )
-    mutated = copy.deepcopy(obj)
-    rewrites = rewrite_env(dig(pod_template(mutated), "spec"), resolver)
+    mutated, rewrites = _rewritten(obj, resolver)
+    if rewrites and request["operation"] == "CREATE":
+        # `kubectl apply -f dir/` creates a Service and, milliseconds later, the workload calling it:
+        # a local Service the cache has not seen yet must still win. Confirm before qualifying.
+        qualified = {dns_name(host) for rewrite in rewrites for host, _ in rewrite.hosts}
+        if shadowed := qualified & view.live_service_names(namespace):
+            resolver = replace(resolver, new_service_names=resolver.new_service_names | shadowed)
+            mutated, rewrites = _rewritten(obj, resolver)
     if rewrites:
         _record_rewrites(mutated, rewrites)
     warnings = [_rewrite_warning(rewrite) for rewrite in rewrites]
@@ -86,6 +92,12 @@ def plan_mutation(request: AdmissionRequest, view: ClusterView, settings: Settin
 
     patch = jsonpatch.make_patch(obj, mutated).patch
     return MutationPlan(patch=patch, rewrites=rewrites, proxies=plans, warnings=warnings)
+
+
+def _rewritten(obj: JsonObject, resolver: Resolver) -> tuple[JsonObject, list[Rewrite]]:
+    """A copy of ``obj`` with its env rewritten, and the rewrites made."""
+    mutated = copy.deepcopy(obj)
+    return mutated, rewrite_env(dig(pod_template(mutated), "spec"), resolver)
 
 
 def admit_workload(request: AdmissionRequest, cluster: Cluster, settings: Settings) -> MutationResult:

@@ -33,14 +33,14 @@ _COUNTED_THROUGH_OWNER = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Namespace:
     name: str
     labels: Mapping[str, str] = field(default_factory=dict)
     terminating: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ServicePort:
     port: int
     name: str | None = None
@@ -49,7 +49,7 @@ class ServicePort:
     app_protocol: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Service:
     namespace: str
     name: str
@@ -78,7 +78,7 @@ class Service:
         return bool(self.selector) and all(pod_labels.get(k) == v for k, v in self.selector.items())
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Workload:
     """Anything with a pod spec (the workload kinds and bare Pods), reduced to what decisions read:
     the host references of its literal env values and the ConfigMaps it consumes."""
@@ -107,7 +107,7 @@ class Workload:
         return f"{self.kind.lower()} {self.namespace}/{self.name}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ConfigMap:
     """A ConfigMap reduced to the host references found in its data."""
 

@@ -54,7 +54,7 @@ def metrics(dev: DevEnvironment) -> str:
 
 
 def events_on(kube: Kube, namespace: str, reason: str) -> list[JsonObject]:
-    return [event for event in kube.list("Event", namespace) if event.get("reason") == reason]
+    return [event for event in kube.list_all("Event", namespace) if event.get("reason") == reason]
 
 
 def test_delete_with_a_same_namespace_caller_is_refused_naming_it(kube: Kube, names: tuple[str, str]) -> None:
