@@ -65,8 +65,8 @@ class MemoryCluster:
     def referring(self, names: frozenset[str]) -> tuple[list[Workload], list[ConfigMap]]:
         return referring(names, self.workload_records, self.configmap_records)
 
-    def live_service_names(self, namespace: str) -> frozenset[str]:
-        return frozenset(s.name for s in self.services(namespace))
+    def live(self) -> MemoryCluster:
+        return self
 
     def workloads(self, namespace: str | None = None) -> list[Workload]:
         return [w for w in self.workload_records if namespace in (None, w.namespace)]

@@ -3,7 +3,7 @@ import pytest
 from tests.memory import MemoryCluster
 from webhook import seed
 from webhook.cache import Cache, NotSynced
-from webhook.callers import candidate_names, callers_of
+from webhook.callers import callers_of, candidate_names
 from webhook.objects import JsonObject
 
 

@@ -13,7 +13,7 @@ from werkzeug.exceptions import HTTPException
 from webhook import audit, logs, review
 from webhook.cluster import Cluster
 from webhook.events import EventRecorder
-from webhook.metrics import Metrics
+from webhook.metrics import IN_ADMISSION, Metrics
 from webhook.mutation import admit_workload
 from webhook.settings import Settings
 from webhook.validation import decide_deletion
@@ -27,6 +27,7 @@ def create_app(
     *,
     metrics: Metrics | None = None,
     recorder: EventRecorder | None = None,
+    ready: Callable[[], bool] = lambda: True,
 ) -> Flask:
     """The webhook application; nothing is read from the environment here."""
     app = Flask("nsmigrate")
@@ -69,7 +70,15 @@ def create_app(
     app.add_url_rule("/validate", "validate", _endpoint("validate", validate, settings, metrics), methods=["POST"])
     app.extensions["nsmigrate.events"] = recorder
     app.add_url_rule("/healthz", "healthz", lambda: ("ok\n", 200, {"Content-Type": "text/plain"}))
-    app.add_url_rule("/readyz", "readyz", lambda: ("ok\n", 200, {"Content-Type": "text/plain"}))
+    app.add_url_rule(
+        "/readyz",
+        "readyz",
+        lambda: (
+            ("ok\n", 200, {"Content-Type": "text/plain"})
+            if ready()
+            else ("not ready: the watch cache has not synced\n", 503, {"Content-Type": "text/plain"})
+        ),
+    )
     app.add_url_rule(
         "/metrics", "metrics", lambda: (metrics.render(), 200, {"Content-Type": "text/plain; version=0.0.4"})
     )
@@ -94,6 +103,7 @@ def _endpoint(
             metrics.bad_requests.labels(endpoint=f"/{name}", code="400").inc()
             return f"bad AdmissionReview: {error}\n", 400, {"Content-Type": "text/plain"}
         started = time.perf_counter()
+        token = IN_ADMISSION.set(True)
         try:
             answer = decide(admission)
             outcome = "patched" if answer.patch else ("allowed" if answer.allowed else "denied")
@@ -101,6 +111,8 @@ def _endpoint(
             logging.getLogger(logs.LOGGER).exception("cannot decide review %s", admission["uid"])
             metrics.internal_errors.labels(endpoint=name).inc()
             answer, outcome = _failure(settings, admission["uid"]), "error"
+        finally:
+            IN_ADMISSION.reset(token)
         metrics.duration.labels(endpoint=name).observe(time.perf_counter() - started)
         metrics.requests.labels(endpoint=name, outcome=outcome).inc()
         return jsonify(review.encode(admission["uid"], answer))

@@ -39,9 +39,9 @@ class NotSynced(RuntimeError):
 class Cache:
     """Thread-safe; writers are the reflectors, readers the admission threads and the reconciler."""
 
-    def __init__(self, live: Cluster, kinds: Iterable[str] = KINDS) -> None:
+    def __init__(self, api: Cluster, kinds: Iterable[str] = KINDS) -> None:
         self.kinds = frozenset(kinds)
-        self.live = live
+        self.api = api
         """The API server: for writes, and for confirming what a lagging cache cannot know."""
         self._lock = threading.RLock()
         self._synced: set[str] = set()
@@ -138,17 +138,16 @@ class Cache:
                 [self._configmaps[key] for key in sorted(configmap_keys)],
             )
 
-    def live_service_names(self, namespace: str) -> frozenset[str]:
-        """The Services of ``namespace`` as the API server has them now: a live read."""
-        return self.live.live_service_names(namespace)
+    def live(self) -> Cluster:
+        return self.api
 
     # Cluster writes go to the API server
 
     def create_service(self, manifest: JsonObject, *, timeout: float) -> None:
-        self.live.create_service(manifest, timeout=timeout)
+        self.api.create_service(manifest, timeout=timeout)
 
     def record_event(self, event: JsonObject) -> None:
-        self.live.record_event(event)
+        self.api.record_event(event)
 
     # internals
 

@@ -32,8 +32,8 @@ class ClusterView(Protocol):
         """What caller finding needs for these host names (see ``callers.referring``)."""
         ...
 
-    def live_service_names(self, namespace: str) -> frozenset[str]:
-        """The Services of ``namespace`` as the API server has them now, bypassing any cache."""
+    def live(self) -> ClusterView:
+        """The same lookups answered by the API server now, bypassing any cache (itself, if uncached)."""
         ...
 
 

@@ -99,9 +99,10 @@ class Kube:
             observer(method, path)
 
     @classmethod
-    def connect(cls, kubeconfig: str | None = None, *, timeout: float = 10.0) -> Kube:
+    def connect(cls, kubeconfig: str | None = None, *, timeout: float = 10.0, pool_size: int = 8) -> Kube:
         """In-cluster credentials when no kubeconfig is named and they exist, else the kubeconfig."""
         configuration = client.Configuration()
+        configuration.connection_pool_maxsize = pool_size
         if kubeconfig is None:
             try:
                 config.load_incluster_config(client_configuration=configuration)
@@ -262,14 +263,28 @@ class KubeCluster:
         """Reads every workload and ConfigMap of the cluster: for one-off commands, not admission."""
         return referring(names, self.workloads(), self.configmaps())
 
-    def live_service_names(self, namespace: str) -> frozenset[str]:
-        return frozenset(service.name for service in self.services(namespace))
+    def live(self) -> KubeCluster:
+        return self
 
     def create_service(self, manifest: JsonObject, *, timeout: float) -> None:
         try:
             self.kube.create(manifest, timeout=timeout)
         except ApiError as error:
             if error.status != 409:
+                raise
+
+    def patch_service(self, namespace: str, name: str, patch: JsonObject) -> None:
+        self.kube.request(
+            "PATCH", path_of("Service", namespace, name), body=patch, content_type="application/merge-patch+json"
+        )
+
+    def delete_service(self, namespace: str, name: str, *, uid: str) -> None:
+        """Delete that very Service (the uid precondition spares a namesake created since); gone is fine."""
+        options = {"apiVersion": "v1", "kind": "DeleteOptions", "preconditions": {"uid": uid} if uid else {}}
+        try:
+            self.kube.request("DELETE", path_of("Service", namespace, name), body=options)
+        except ApiError as error:
+            if error.status != 404:
                 raise
 
     def record_event(self, event: JsonObject) -> None:

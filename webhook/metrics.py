@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from contextvars import ContextVar
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+IN_ADMISSION: ContextVar[bool] = ContextVar("in_admission", default=False)
+"""True while a thread decides an admission review: API calls made then are counted apart."""
 
 
 class Metrics:
@@ -57,6 +62,26 @@ class Metrics:
             ["namespace"],
             registry=self.registry,
         )
+
+        self.api_requests = Counter(
+            "nsmigrate_api_requests",
+            "Requests to the API server, by verb and whether an admission review was waiting on them.",
+            ["verb", "during_admission"],
+            registry=self.registry,
+        )
+        self.cache_synced = Gauge(
+            "nsmigrate_cache_synced", "1 once every watched kind has been listed.", registry=self.registry
+        )
+        self.cache_objects = Gauge(
+            "nsmigrate_cache_objects", "Objects held in the watch cache.", registry=self.registry
+        )
+        self.leader = Gauge(
+            "nsmigrate_reconciler_leader", "1 while this replica holds the reconciler lease.", registry=self.registry
+        )
+
+    def count_api_request(self, method: str, path: str) -> None:
+        verb = "read" if method in ("GET", "WATCH") else "write"
+        self.api_requests.labels(verb=verb, during_admission=str(IN_ADMISSION.get()).lower()).inc()
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -9,15 +9,15 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import jsonpatch
 
 from webhook import labels, proxies
-from webhook.callers import Caller, callers_of
 from webhook.cluster import Cluster, ClusterView
 from webhook.hosts import dns_name, is_short
-from webhook.objects import JsonObject, Service, consumed_configmaps, dig, pod_template, strings
+from webhook.migration import migration_of
+from webhook.objects import JsonObject, consumed_configmaps, dig, pod_template, strings, workload_from_object
 from webhook.proxies import ProxyPlan
 from webhook.review import AdmissionRequest, Response, patched
 from webhook.rewrite import Resolver, Rewrite, rewrite_env
@@ -50,17 +50,20 @@ def plan_mutation(request: AdmissionRequest, view: ClusterView, settings: Settin
     if template is None or dig(metadata, "annotations").get(labels.SKIP) == "true":
         return MutationPlan()
     namespace = request.get("namespace") or str(metadata.get("namespace", ""))
-    new_ns = view.namespace(namespace)
-    old = (new_ns.labels if new_ns else {}).get(labels.MIGRATE_FROM)
-    if not old:
-        return MutationPlan()
-    if {namespace, old} & settings.protected_namespaces or old == namespace:
-        return MutationPlan(warnings=[f"{labels.MIGRATE_FROM}={old} on namespace {namespace} is ignored"])
-    old_ns = view.namespace(old)
-    if old_ns is None:
-        return MutationPlan(warnings=[f"namespace {old} ({labels.MIGRATE_FROM} of {namespace}) does not exist"])
+    migration, problem = migration_of(namespace, view=view, settings=settings)
+    if migration is None:
+        # The API server only sends reviews from labelled namespaces: a cache that says otherwise lags.
+        migration, problem = migration_of(namespace, view=view.live(), settings=settings)
+    if migration is None:
+        return MutationPlan(warnings=[problem] if problem else [])
+    old = migration.old
 
     new_services = view.services(namespace)
+    if request["operation"] == "CREATE" and _short_names(obj) - {service.name for service in new_services}:
+        # `kubectl apply -f dir/` creates Services and, milliseconds later, the workloads calling them:
+        # what the cache has not seen yet must still count. A first deploy confirms with live reads.
+        view = view.live()
+        new_services = view.services(namespace)
     resolver = Resolver(
         old_namespace=old,
         old_services={service.name: service for service in view.services(old)},
@@ -68,13 +71,6 @@ def plan_mutation(request: AdmissionRequest, view: ClusterView, settings: Settin
         cluster_domain=settings.cluster_domain,
     )
     mutated, rewrites = _rewritten(obj, resolver)
-    if rewrites and request["operation"] == "CREATE":
-        # `kubectl apply -f dir/` creates a Service and, milliseconds later, the workload calling it:
-        # a local Service the cache has not seen yet must still win. Confirm before qualifying.
-        qualified = {dns_name(host) for rewrite in rewrites for host, _ in rewrite.hosts}
-        if shadowed := qualified & view.live_service_names(namespace):
-            resolver = replace(resolver, new_service_names=resolver.new_service_names | shadowed)
-            mutated, rewrites = _rewritten(obj, resolver)
     if rewrites:
         _record_rewrites(mutated, rewrites)
     warnings = [_rewrite_warning(rewrite) for rewrite in rewrites]
@@ -83,15 +79,22 @@ def plan_mutation(request: AdmissionRequest, view: ClusterView, settings: Settin
     plans: list[ProxyPlan] = []
     pod_labels = strings(dig(template, "metadata").get("labels"))
     moved = [service for service in new_services if service.selects(pod_labels) and not service.is_proxy]
-    if moved and old_ns.labels.get(labels.SOURCE) != "true":
+    if moved and not migration.consent:
         warnings.append(f"no proxies: namespace {old} lacks the consent label {labels.SOURCE}=true")
     elif moved:
-        plans = _plan_proxies(moved, old=old, view=view, settings=settings)
+        plans = proxies.plan_proxies(moved, old_namespace=old, view=view, cluster_domain=settings.cluster_domain)
         dry_run = bool(request.get("dryRun"))
         warnings += [text for plan in plans if (text := proxies.describe(plan, dry_run=dry_run))]
 
     patch = jsonpatch.make_patch(obj, mutated).patch
     return MutationPlan(patch=patch, rewrites=rewrites, proxies=plans, warnings=warnings)
+
+
+def _short_names(obj: JsonObject) -> set[str]:
+    """The single-label host names the literal env values of a workload refer to."""
+    workload = workload_from_object(obj)
+    hosts = (host for _, found in workload.env_hosts for host in found) if workload else ()
+    return {dns_name(host) for host in hosts if is_short(host)}
 
 
 def _rewritten(obj: JsonObject, resolver: Resolver) -> tuple[JsonObject, list[Rewrite]]:
@@ -118,25 +121,6 @@ def admit_workload(request: AdmissionRequest, cluster: Cluster, settings: Settin
         else:
             created.append(where)
     return MutationResult(patched(plan.patch, warnings=warnings), plan, created, failed)
-
-
-def _plan_proxies(moved: Sequence[Service], *, old: str, view: ClusterView, settings: Settings) -> list[ProxyPlan]:
-    plans = []
-    for service in moved:
-        existing = view.service(old, service.name)
-        callers: list[Caller] = []
-        if existing is None:
-            callers = callers_of(service.name, old, view=view, cluster_domain=settings.cluster_domain)
-        plans.append(
-            proxies.plan_proxy(
-                target=service,
-                old_namespace=old,
-                existing=existing,
-                callers=callers,
-                cluster_domain=settings.cluster_domain,
-            )
-        )
-    return plans
 
 
 def _record_rewrites(obj: JsonObject, rewrites: Sequence[Rewrite]) -> None:

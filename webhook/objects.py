@@ -59,6 +59,7 @@ class Service:
     annotations: Mapping[str, str] = field(default_factory=dict)
     type: str = "ClusterIP"
     external_name: str | None = None
+    uid: str = ""
 
     @property
     def is_proxy(self) -> bool:
@@ -240,6 +241,7 @@ def service_from_object(obj: JsonObject) -> Service:
         annotations=strings(metadata.get("annotations")),
         type=str(spec.get("type") or "ClusterIP"),
         external_name=spec.get("externalName"),
+        uid=str(metadata.get("uid", "")),
     )
 
 

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from webhook import labels
-from webhook.callers import Caller
-from webhook.objects import JsonObject, Service
+from webhook.callers import Caller, callers_of
+from webhook.cluster import ClusterView
+from webhook.objects import JsonObject, Service, ServicePort
 from webhook.rewrite import full_name
 
 ProxyStep = Literal["create", "present", "conflict", "handover", "unneeded"]
@@ -26,10 +27,10 @@ class ProxyPlan:
     reason: str = ""
 
 
-def build_proxy(target: Service, *, old_namespace: str, cluster_domain: str) -> JsonObject:
-    """The proxy for ``target`` in ``old_namespace``: same name, same ports, pointing at it."""
-    ports = []
-    for port in target.ports:
+def proxy_ports(ports: Sequence[ServicePort]) -> list[JsonObject]:
+    """A proxy's ``spec.ports`` for these target ports (node ports never carry over)."""
+    entries = []
+    for port in ports:
         entry: JsonObject = {"port": port.port, "protocol": port.protocol}
         if port.name:
             entry["name"] = port.name
@@ -37,7 +38,13 @@ def build_proxy(target: Service, *, old_namespace: str, cluster_domain: str) -> 
             entry["targetPort"] = port.target_port
         if port.app_protocol:
             entry["appProtocol"] = port.app_protocol
-        ports.append(entry)
+        entries.append(entry)
+    return entries
+
+
+def build_proxy(target: Service, *, old_namespace: str, cluster_domain: str) -> JsonObject:
+    """The proxy for ``target`` in ``old_namespace``: same name, same ports, pointing at it."""
+    ports = proxy_ports(target.ports)
     spec: JsonObject = {
         "type": "ExternalName",
         "externalName": full_name(target.name, target.namespace, cluster_domain),
@@ -92,3 +99,23 @@ def describe(plan: ProxyPlan, *, dry_run: bool) -> str | None:
     if plan.step == "handover":
         return f"{where} is still a live Service: it is handed over to {plan.target} once that is available"
     return None
+
+
+def plan_proxies(
+    moved: Sequence[Service], *, old_namespace: str, view: ClusterView, cluster_domain: str
+) -> list[ProxyPlan]:
+    """The plan for each moved Service; callers are only looked up where the old name is free."""
+    plans = []
+    for service in moved:
+        existing = view.service(old_namespace, service.name)
+        callers = [] if existing else callers_of(service.name, old_namespace, view=view, cluster_domain=cluster_domain)
+        plans.append(
+            plan_proxy(
+                target=service,
+                old_namespace=old_namespace,
+                existing=existing,
+                callers=callers,
+                cluster_domain=cluster_domain,
+            )
+        )
+    return plans

@@ -6,16 +6,23 @@ work per review is short, and one process keeps one set of API watches however m
 
 from __future__ import annotations
 
+import os
+import socket
 import ssl
+import threading
 from collections.abc import Callable
 from typing import Any
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
-from webhook import logs
+from webhook import logs, watch
 from webhook.app import create_app
+from webhook.cache import KINDS, Cache
 from webhook.kube import Kube, KubeCluster
+from webhook.lease import LeaderElector
+from webhook.metrics import Metrics
+from webhook.reconciler import Reconciler, writer
 from webhook.settings import Settings
 
 
@@ -61,10 +68,38 @@ class WebhookServer(BaseApplication):  # type: ignore[misc]
 
 
 def default_app(settings: Settings) -> Flask:
-    """The app wired to the real API server, built in the worker process."""
+    """The app wired to the real API server, built in the worker process: watch cache, leader
+    election and reconciler run as daemon threads beside the request threads."""
     logs.configure(settings.log_level)
+    metrics = Metrics()
     kube = Kube.connect(settings.kubeconfig, timeout=settings.api_timeout_seconds)
-    return create_app(settings, KubeCluster(kube))
+    watching = Kube.connect(settings.kubeconfig, timeout=30, pool_size=len(KINDS) + 2)
+    for client in (kube, watching):
+        client.observers.append(metrics.count_api_request)
+    live = KubeCluster(kube)
+    cache = Cache(live)
+    stop = threading.Event()
+    watch.start(cache, watching, stop)
+    elector = LeaderElector(
+        kube,
+        namespace=settings.own_namespace,
+        name=settings.lease_name,
+        identity=f"{socket.gethostname()}-{os.getpid()}",
+        lease_seconds=settings.lease_seconds,
+    )
+    reconciler = Reconciler(
+        cache,
+        settings,
+        write=writer(live, timeout=settings.api_timeout_seconds),
+        is_leader=lambda: cache.synced and elector.leader,
+    )
+    cache.on_change(reconciler.nudge)
+    for name, target in (("lease", elector.run), ("reconciler", reconciler.run)):
+        threading.Thread(target=target, args=(stop,), name=name, daemon=True).start()
+    metrics.cache_synced.set_function(lambda: float(cache.synced))
+    metrics.cache_objects.set_function(lambda: float(cache.size()))
+    metrics.leader.set_function(lambda: float(elector.leader))
+    return create_app(settings, cache, metrics=metrics, ready=lambda: cache.synced)
 
 
 def serve(settings: Settings) -> None:

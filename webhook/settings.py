@@ -56,6 +56,18 @@ class Settings:
     log_level: str = "INFO"
     """Level of the JSON log lines on stdout."""
 
+    orphan_grace_seconds: float = 60.0
+    """How long a proxy whose target is gone, and which nobody calls, lives on before removal."""
+
+    resync_seconds: float = 300.0
+    """Full reconcile pass at least this often, besides the passes that watch events trigger."""
+
+    lease_seconds: float = 15.0
+    """Leader lease of the reconciler: one replica reconciles; another takes over this long after it stops."""
+
+    lease_name: str = "nsmigrate-reconciler"
+    """The coordination.k8s.io Lease, in ``own_namespace``."""
+
     @property
     def protected_namespaces(self) -> frozenset[str]:
         """Namespaces that are never a source or a target."""
@@ -75,6 +87,15 @@ def from_env(environ: Mapping[str, str] | None = None, **overrides: Any) -> Sett
     if settings.failure_policy not in ("Fail", "Ignore"):
         raise ValueError(f"failure_policy must be Fail or Ignore, not {settings.failure_policy!r}")
     return settings
+
+
+def to_env(settings: Settings) -> dict[str, str]:
+    """The ``NSMIGRATE_<FIELD>`` variables that ``from_env`` reads back into these settings."""
+    return {
+        ENV_PREFIX + spec.name.upper(): str(getattr(settings, spec.name))
+        for spec in fields(Settings)
+        if getattr(settings, spec.name) is not None
+    }
 
 
 def _convert(raw: str, *, default: Any, name: str) -> Any:

@@ -16,6 +16,7 @@ import ssl
 import subprocess
 import time
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,10 +53,10 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_process(args: list[str], log: Path) -> subprocess.Popen[bytes]:
+def start_process(args: list[str], log: Path, *, env: Mapping[str, str] | None = None) -> subprocess.Popen[bytes]:
     """Start a detached process writing to ``log``."""
     with log.open("ab") as out:
-        return subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        return subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env=env)
 
 
 def stop_pid(pid: int, *, grace: float = 10.0) -> None:

@@ -7,6 +7,7 @@ that ``down`` (another process, later) can stop it all.
 from __future__ import annotations
 
 import json
+import os
 import ssl
 import sys
 import time
@@ -24,7 +25,7 @@ from webhook.devcluster.controlplane import (
     stop_pid,
 )
 from webhook.kube import ApiError, Kube
-from webhook.settings import Settings
+from webhook.settings import Settings, to_env
 
 PROBE_NAMESPACE = "nsmigrate-probe"
 
@@ -55,9 +56,10 @@ class DevEnvironment:
         try:
             self.control_plane.start(binaries)
             self._save()
+            kube = Kube.connect(str(self.kubeconfig))
+            kube.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": settings.own_namespace}})
             ca = self._start_webhook(settings)
             self._save()
-            kube = Kube.connect(str(self.kubeconfig))
             client = registration.client_config(url=f"https://127.0.0.1:{self.webhook_port}", ca_bundle=ca.cert_pem)
             for configuration in registration.configurations(client=client, settings=settings):
                 kube.apply(configuration)
@@ -114,10 +116,8 @@ class DevEnvironment:
             "--cert-file", str(cert_file),
             "--key-file", str(key_file),
             "--kubeconfig", str(self.kubeconfig),
-            "--cluster-domain", settings.cluster_domain,
-            "--failure-policy", settings.failure_policy,
         ]  # fmt: skip
-        self.webhook_pid = start_process(args, log).pid
+        self.webhook_pid = start_process(args, log, env=os.environ | to_env(settings)).pid
         context = ssl.create_default_context(cadata=ca.cert_pem.decode())
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
