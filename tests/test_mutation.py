@@ -8,8 +8,9 @@ import pytest
 from tests.memory import MemoryCluster
 from tests.reviews import review
 from webhook import labels, seed
+from webhook.cache import Cache
 from webhook.mutation import admit_workload, plan_mutation
-from webhook.objects import JsonObject
+from webhook.objects import JsonObject, Namespace, Service
 from webhook.review import AdmissionRequest
 from webhook.settings import Settings
 
@@ -245,3 +246,60 @@ def test_configmap_holding_short_names_is_named_in_a_warning() -> None:
 def test_cluster_domain_is_configurable() -> None:
     plan = plan_mutation(request_for(appa()), seeded(), Settings(cluster_domain="corp.internal"))
     assert [r.after for r in plan.rewrites] == ["http://serviceb.foobar.svc.corp.internal/"]
+
+
+class CountingCluster(MemoryCluster):
+    """The 'API server' behind a cache: counts the live reads made through it."""
+
+    reads = 0
+
+    def services(self, namespace: str | None = None) -> list[Service]:
+        self.reads += 1
+        return super().services(namespace)
+
+    def namespace(self, name: str) -> Namespace | None:
+        self.reads += 1
+        return super().namespace(name)
+
+
+def stale_cache(cached: list[JsonObject], live: list[JsonObject]) -> tuple[Cache, CountingCluster]:
+    """A synced cache holding ``cached``, in front of an API server that already holds ``live``."""
+    api = CountingCluster.of(*live)
+    cache = Cache(api)
+    for kind in cache.kinds:
+        cache.replace(kind, [m for m in cached if m["kind"] == kind])
+    return cache, api
+
+
+def test_first_deploy_confirms_a_local_service_the_cache_has_not_seen() -> None:
+    before = [*seed.old_namespace(), seed.new_namespace("foo")]
+    local = seed.service("servicea", "foo", "appx")
+    cache, api = stale_cache(before, [*before, local])
+    caller = seed.deployment("appx", "foo", {"A": "http://servicea/"})
+    plan = plan_mutation(request_for(caller), cache, SETTINGS)
+    assert plan.rewrites == []
+    assert api.reads == 2
+
+
+def test_first_deploy_confirms_an_old_service_the_cache_has_not_seen() -> None:
+    before = [seed.namespace("foobar", {labels.SOURCE: "true"}), seed.new_namespace("foo")]
+    cache, _ = stale_cache(before, [*before, seed.service("serviceb", "foobar", "appb")])
+    plan = plan_mutation(request_for(appa()), cache, SETTINGS)
+    assert [r.after for r in plan.rewrites] == [f"http://{B}/"]
+
+
+def test_namespace_the_cache_does_not_know_yet_is_read_live() -> None:
+    before = seed.old_namespace()
+    cache, _ = stale_cache(before, [*before, seed.new_namespace("foo")])
+    plan = plan_mutation(request_for(appa()), cache, SETTINGS)
+    assert [r.after for r in plan.rewrites] == [f"http://{B}/"]
+
+
+def test_updates_and_settled_objects_are_decided_from_the_cache_alone() -> None:
+    everything = [*seed.old_namespace(), seed.new_namespace("foo")]
+    cache, api = stale_cache(everything, everything)
+    update = plan_mutation(request_for(appa(), operation="UPDATE"), cache, SETTINGS)
+    stored = apply_patch(appa(), update.patch)
+    plan_mutation(request_for(stored), cache, SETTINGS)  # a CREATE with nothing short left
+    assert [r.after for r in update.rewrites] == [f"http://{B}/"]
+    assert api.reads == 0

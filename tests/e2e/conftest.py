@@ -13,14 +13,17 @@ import pytest
 
 from webhook.devcluster.environment import DevEnvironment
 from webhook.kube import Kube
+from webhook.settings import Settings
 
 _names = itertools.count()
+SETTINGS = Settings(orphan_grace_seconds=2, lease_seconds=3)
+"""Short grace and lease, so that orphan removal and a leader hand-over fit in a test."""
 
 
 @pytest.fixture(scope="session")
 def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevEnvironment]:
     environment = DevEnvironment(Path(tmp_path_factory.mktemp("dev")))
-    environment.up()
+    environment.up(SETTINGS)
     yield environment
     environment.down()
 

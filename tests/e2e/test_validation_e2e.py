@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-import ssl
-import time
-import urllib.request
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 
+from tests.e2e.helpers import eventually, metrics
 from tests.e2e.test_mutation_e2e import apply_all, migrating
 from webhook import labels, seed
 from webhook.devcluster.environment import DevEnvironment
@@ -18,17 +15,6 @@ from webhook.kube import ApiError, Kube
 from webhook.objects import JsonObject
 
 pytestmark = pytest.mark.e2e
-T = TypeVar("T")
-
-
-def eventually(probe: Callable[[], T | None], *, timeout: float = 10.0) -> T:
-    """The first truthy answer of ``probe`` (for effects written asynchronously), or fail."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if answer := probe():
-            return answer
-        time.sleep(0.1)
-    raise AssertionError(f"nothing came of {probe} within {timeout} s")
 
 
 def with_proxy(kube: Kube, old: str, new: str, *callers: JsonObject) -> None:
@@ -44,13 +30,6 @@ def refused(kube: Kube, namespace: str, *, dry_run: bool = False) -> ApiError:
         kube.delete("Service", namespace, "servicea", dry_run=dry_run)
     assert raised.value.status == 403
     return raised.value
-
-
-def metrics(dev: DevEnvironment) -> str:
-    context = ssl.create_default_context(cafile=str(dev.workdir / "webhook-certs" / "ca.crt"))
-    url = f"https://127.0.0.1:{dev.webhook_port}/metrics"
-    with urllib.request.urlopen(url, context=context, timeout=5) as answer:
-        return str(answer.read().decode())
 
 
 def events_on(kube: Kube, namespace: str, reason: str) -> list[JsonObject]:

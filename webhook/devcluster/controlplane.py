@@ -87,6 +87,7 @@ class ControlPlane:
     workdir: Path
     pids: dict[str, int] = field(default_factory=dict)
     apiserver_port: int = 0
+    apiserver_args: list[str] = field(default_factory=list)
 
     @property
     def kubeconfig(self) -> Path:
@@ -132,34 +133,38 @@ class ControlPlane:
             ],
             self.workdir / "etcd.log",
         ).pid
-        self.pids["kube-apiserver"] = start_process(
-            [
-                str(binaries / "kube-apiserver"),
-                f"--etcd-servers={etcd_url}",
-                "--bind-address=127.0.0.1",
-                "--advertise-address=127.0.0.1",
-                f"--secure-port={self.apiserver_port}",
-                f"--cert-dir={pki}",
-                f"--tls-cert-file={pki / 'apiserver.crt'}",
-                f"--tls-private-key-file={pki / 'apiserver.key'}",
-                f"--client-ca-file={pki / 'ca.crt'}",
-                "--authorization-mode=RBAC",
-                f"--service-account-key-file={pki / 'service-accounts.crt'}",
-                f"--service-account-signing-key-file={pki / 'service-accounts.key'}",
-                "--service-account-issuer=https://kubernetes.default.svc",
-                "--service-cluster-ip-range=10.0.0.0/24",
-                "--disable-admission-plugins=ServiceAccount",
-                "--allow-privileged=true",
-                "--enable-priority-and-fairness=false",
-                "--endpoint-reconciler-type=none",  # a loopback advertise address is otherwise refused
-                f"--audit-policy-file={self.workdir / 'audit-policy.json'}",
-                f"--audit-log-path={self.audit_log}",
-                "--v=1",
-            ],
-            self.workdir / "kube-apiserver.log",
-        ).pid
+        self.apiserver_args = [
+            str(binaries / "kube-apiserver"),
+            f"--etcd-servers={etcd_url}",
+            "--bind-address=127.0.0.1",
+            "--advertise-address=127.0.0.1",
+            f"--secure-port={self.apiserver_port}",
+            f"--cert-dir={pki}",
+            f"--tls-cert-file={pki / 'apiserver.crt'}",
+            f"--tls-private-key-file={pki / 'apiserver.key'}",
+            f"--client-ca-file={pki / 'ca.crt'}",
+            "--authorization-mode=RBAC",
+            f"--service-account-key-file={pki / 'service-accounts.crt'}",
+            f"--service-account-signing-key-file={pki / 'service-accounts.key'}",
+            "--service-account-issuer=https://kubernetes.default.svc",
+            "--service-cluster-ip-range=10.0.0.0/24",
+            "--disable-admission-plugins=ServiceAccount",
+            "--allow-privileged=true",
+            "--enable-priority-and-fairness=false",
+            "--endpoint-reconciler-type=none",  # a loopback advertise address is otherwise refused
+            f"--audit-policy-file={self.workdir / 'audit-policy.json'}",
+            f"--audit-log-path={self.audit_log}",
+            "--v=1",
+        ]
+        self.pids["kube-apiserver"] = start_process(self.apiserver_args, self.workdir / "kube-apiserver.log").pid
         self._write_kubeconfig(ca, admin)
-        self._wait_ready(ca, admin, timeout=timeout)
+        self._wait_ready(timeout=timeout)
+
+    def restart_apiserver(self, *, timeout: float = 90.0) -> None:
+        """Stop kube-apiserver and start it again on the same port, over the same etcd."""
+        stop_pid(self.pids.pop("kube-apiserver"))
+        self.pids["kube-apiserver"] = start_process(self.apiserver_args, self.workdir / "kube-apiserver.log").pid
+        self._wait_ready(timeout=timeout)
 
     def stop(self) -> None:
         for name in ("kube-apiserver", "etcd"):
@@ -192,9 +197,9 @@ class ControlPlane:
         with os.fdopen(fd, "w") as out:
             json.dump(config, out, indent=2)
 
-    def _wait_ready(self, ca: certs.KeyPair, admin: certs.KeyPair, *, timeout: float) -> None:
-        context = ssl.create_default_context(cadata=ca.cert_pem.decode())
+    def _wait_ready(self, *, timeout: float) -> None:
         pki = self.workdir / "pki"
+        context = ssl.create_default_context(cafile=str(pki / "ca.crt"))
         context.load_cert_chain(pki / "admin.crt", pki / "admin.key")
         deadline = time.monotonic() + timeout
         last = "no answer yet"

@@ -1,0 +1,43 @@
+"""Shared end-to-end helpers: waiting for asynchronous effects, reading the webhook's metrics."""
+
+from __future__ import annotations
+
+import re
+import ssl
+import time
+import urllib.request
+from collections.abc import Callable
+from typing import TypeVar
+
+from webhook.devcluster.environment import DevEnvironment
+
+T = TypeVar("T")
+
+
+def eventually(probe: Callable[[], T | None], *, timeout: float = 15.0) -> T:
+    """The first truthy answer of ``probe`` (for effects written asynchronously), or fail."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if answer := probe():
+            return answer
+        time.sleep(0.1)
+    raise AssertionError(f"nothing came of {getattr(probe, '__name__', probe)} within {timeout} s")
+
+
+def metrics(dev: DevEnvironment, port: int | None = None) -> str:
+    context = ssl.create_default_context(cafile=str(dev.workdir / "webhook-certs" / "ca.crt"))
+    url = f"https://127.0.0.1:{port or dev.webhook_port}/metrics"
+    with urllib.request.urlopen(url, context=context, timeout=5) as answer:
+        return str(answer.read().decode())
+
+
+def metric(text: str, name: str, **labels: str) -> float:
+    """The value of one sample in Prometheus text, 0 when absent."""
+    for line in text.splitlines():
+        match = re.fullmatch(r"([a-z_]+)(?:\{(.*)\})? (\S+)", line)
+        if not match or match.group(1) != name:
+            continue
+        found = dict(re.findall(r'(\w+)="([^"]*)"', match.group(2) or ""))
+        if found == labels:
+            return float(match.group(3))
+    return 0.0

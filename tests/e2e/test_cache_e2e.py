@@ -1,0 +1,158 @@
+"""The watch cache and the reconciler against the real API server."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import pytest
+
+from tests.e2e.conftest import SETTINGS
+from tests.e2e.helpers import eventually, metric, metrics
+from tests.e2e.test_mutation_e2e import apply_all, env_of, migrating
+from tests.e2e.test_validation_e2e import refused, with_proxy
+from webhook import seed
+from webhook.devcluster.controlplane import free_port, start_process, stop_pid
+from webhook.devcluster.environment import DevEnvironment
+from webhook.kube import Kube
+from webhook.settings import to_env
+
+pytestmark = pytest.mark.e2e
+
+
+def admission_reads(dev: DevEnvironment) -> float:
+    return metric(metrics(dev), "nsmigrate_api_requests_total", verb="read", during_admission="true")
+
+
+def test_admissions_decided_from_the_cache_make_no_api_reads(
+    dev: DevEnvironment, kube: Kube, names: tuple[str, str]
+) -> None:
+    old, new = names
+    with_proxy(kube, old, new)
+    before = admission_reads(dev)
+
+    kube.apply(seed.deployment("appa", new, {"SERVICEB_URL": "http://serviceb/", "C": "servicec:80"}))  # UPDATE
+    stored = kube.get("Deployment", new, "appa")
+    assert stored is not None
+    kube.request("PUT", f"/apis/apps/v1/namespaces/{new}/deployments/appa", body=stored)  # re-apply as stored
+    kube.apply(seed.deployment("appd", new, {"B": f"http://serviceb.{old}.svc.cluster.local/"}))  # CREATE, settled
+    refused(kube, old)  # a denied proxy deletion
+
+    assert env_of(kube.get("Deployment", new, "appa"))["C"] == f"servicec.{old}.svc.cluster.local:80"  # type: ignore[arg-type]
+    assert admission_reads(dev) == before
+
+
+def test_service_created_after_its_workload_gets_its_proxy(kube: Kube, names: tuple[str, str]) -> None:
+    old, new = names
+    migrating(kube, old, new)
+    kube.apply(seed.deployment("appa", new, seed.CALLS["a"]))
+    assert kube.get("Service", old, "servicea") is None
+    kube.apply(seed.service("servicea", new, "appa"))
+
+    proxy = eventually(lambda: kube.get("Service", old, "servicea"))
+    assert proxy["spec"]["externalName"] == f"servicea.{new}.svc.cluster.local"
+
+
+def test_proxy_ports_follow_the_target(kube: Kube, names: tuple[str, str]) -> None:
+    old, new = names
+    with_proxy(kube, old, new)
+    kube.apply(seed.service("servicea", new, "appa", port=8081))
+
+    def follows() -> bool:
+        proxy = kube.get("Service", old, "servicea") or {}
+        return [p["port"] for p in proxy.get("spec", {}).get("ports", [])] == [8081]
+
+    eventually(follows)
+
+
+def test_orphan_proxy_is_removed_after_the_grace_period(kube: Kube, names: tuple[str, str]) -> None:
+    old, new = names
+    with_proxy(kube, old, new)
+    kube.apply(seed.deployment("appc", old, {"SERVICEA_URL": f"http://servicea.{new}.svc.cluster.local/"}))
+    kube.delete("Service", new, "servicea")
+
+    eventually(lambda: kube.get("Service", old, "servicea") is None, timeout=SETTINGS.orphan_grace_seconds + 15)
+
+
+def test_orphan_proxy_with_callers_stays(kube: Kube, names: tuple[str, str]) -> None:
+    old, new = names
+    with_proxy(kube, old, new)
+    kube.delete("Service", new, "servicea")
+    # After twice the grace period, a reconcile pass has seen it as an orphan and kept it for its caller.
+    with pytest.raises(AssertionError, match="nothing came"):
+        eventually(lambda: kube.get("Service", old, "servicea") is None, timeout=2 * SETTINGS.orphan_grace_seconds + 2)
+
+
+def test_local_service_created_just_before_the_workload_wins(kube: Kube, names: tuple[str, str]) -> None:
+    """`kubectl apply -f dir/`: each Service lands milliseconds before the Deployment calling it by
+    the same name as an old-namespace Service. No sleeps: whatever the cache has seen, none may be
+    qualified."""
+    old, new = names
+    count = 20
+    apply_all(
+        kube,
+        [
+            seed.namespace(old, {"nsmigrate.io/source": "true"}),
+            *[seed.service(f"svc{n}", old, f"old{n}") for n in range(count)],
+            seed.new_namespace(new, old=old),
+        ],
+    )
+    for n in range(count):
+        kube.apply(seed.service(f"svc{n}", new, f"app{n}"))
+        reply = kube.apply(seed.deployment(f"app{n}", new, {"URL": f"http://svc{n}/"}))
+        assert env_of(reply.body) == {"URL": f"http://svc{n}/"}, f"app{n} was rewritten although svc{n} is local"
+
+
+def test_two_replicas_elect_one_reconciler(dev: DevEnvironment, kube: Kube, names: tuple[str, str]) -> None:
+    port = free_port()
+    log = dev.workdir / "second-webhook.log"
+    pki = dev.workdir / "webhook-certs"
+    args = [sys.executable, "-m", "webhook", "serve", "--host", "127.0.0.1", "--port", str(port),
+            "--cert-file", str(pki / "tls.crt"), "--key-file", str(pki / "tls.key"),
+            "--kubeconfig", str(dev.kubeconfig)]  # fmt: skip
+    second = start_process(args, log, env=os.environ | to_env(SETTINGS)).pid
+    try:
+
+        def synced() -> bool:
+            try:
+                return metric(metrics(dev, port), "nsmigrate_cache_synced") == 1.0
+            except OSError:  # not listening yet
+                return False
+
+        eventually(synced, timeout=30)
+        leaders = [metric(metrics(dev, p), "nsmigrate_reconciler_leader") for p in (dev.webhook_port, port)]
+        assert sorted(leaders) == [0.0, 1.0]
+
+        old, new = names
+        migrating(kube, old, new)
+        kube.apply(seed.deployment("appa", new, seed.CALLS["a"]))
+        kube.apply(seed.service("servicea", new, "appa"))
+        eventually(lambda: kube.get("Service", old, "servicea"))
+        logs = [(dev.workdir / "webhook.log").read_text(), log.read_text()]
+        acted = [
+            any(f'"proxy": "{old}/servicea"' in line and "proxy_reconciled" in line for line in text.splitlines())
+            for text in logs
+        ]
+        assert acted == [leader == 1.0 for leader in leaders]
+    finally:
+        stop_pid(second)
+
+
+def test_restart_of_the_api_server_resyncs_the_cache(dev: DevEnvironment, kube: Kube, names: tuple[str, str]) -> None:
+    old, new = names
+    migrating(kube, old, new)
+    kube.apply(seed.deployment("appz", new, {}))
+    dev.control_plane.restart_apiserver()
+    kube.apply(seed.service("late", old, "late"))  # exists only after the restart
+    assert metric(metrics(dev), "nsmigrate_cache_synced") == 1.0
+
+    def rewritten() -> bool:  # an UPDATE is decided from the cache alone
+        reply = kube.apply(seed.deployment("appz", new, {"LATE_URL": "http://late/"}), dry_run=True)
+        return env_of(reply.body)["LATE_URL"] == f"http://late.{old}.svc.cluster.local/"
+
+    eventually(rewritten, timeout=60)
+    lines = [
+        json.loads(line) for line in (dev.workdir / "webhook.log").read_text().splitlines() if line.startswith("{")
+    ]
+    assert any(line.get("event") == "watch_failed" for line in lines), "the watches noticed the restart"

@@ -1,0 +1,32 @@
+import datetime
+
+import pytest
+
+from webhook.lease import may_take
+
+NOW = datetime.datetime(2026, 11, 24, 12, 0, 0, tzinfo=datetime.UTC)
+
+
+def spec(holder: str, renewed_seconds_ago: float, duration: int = 15) -> dict[str, object]:
+    renewed = NOW - datetime.timedelta(seconds=renewed_seconds_ago)
+    return {
+        "holderIdentity": holder,
+        "leaseDurationSeconds": duration,
+        "renewTime": renewed.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("lease", "may"),
+    [
+        pytest.param({}, True, id="never-held"),
+        pytest.param(spec("", 1), True, id="released"),
+        pytest.param(spec("me", 1), True, id="mine"),
+        pytest.param(spec("other", 1), False, id="held-by-another"),
+        pytest.param(spec("other", 14.9), False, id="just-before-expiry"),
+        pytest.param(spec("other", 15), True, id="expired"),
+        pytest.param({"holderIdentity": "other", "leaseDurationSeconds": 15}, True, id="no-renew-time"),
+    ],
+)
+def test_may_take(lease: dict[str, object], may: bool) -> None:
+    assert may_take(lease, identity="me", now=NOW) is may

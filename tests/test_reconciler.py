@@ -1,0 +1,118 @@
+from tests.memory import MemoryCluster
+from webhook import labels, seed
+from webhook.objects import JsonObject, Service, ServicePort
+from webhook.proxies import build_proxy
+from webhook.reconciler import Action, Orphans, Reconciler, plan_reconcile
+from webhook.settings import Settings
+
+SETTINGS = Settings(orphan_grace_seconds=60)
+
+
+def proxy_for(target: str = "foo/servicea", port: int = 80) -> JsonObject:
+    namespace, name = target.split("/")
+    manifest = build_proxy(
+        Service(namespace, name, ports=(ServicePort(port, name="http", target_port=8080),)),
+        old_namespace="foobar",
+        cluster_domain="cluster.local",
+    )
+    manifest["metadata"]["uid"] = "uid-1"
+    return manifest
+
+
+def moved(*extra: JsonObject) -> MemoryCluster:
+    """appa already runs in foo, foobar/servicea is retired, appc in foobar still calls it."""
+    old = [m for m in seed.old_namespace("foobar") if m["metadata"].get("name") not in ("appa", "servicea")]
+    return MemoryCluster.of(*old, seed.new_namespace("foo"), seed.deployment("appa", "foo", {}), *extra)
+
+
+def plan(cluster: MemoryCluster, *, now: float = 0.0, orphans: Orphans | None = None) -> list[Action]:
+    return plan_reconcile(cluster, SETTINGS, now=now, orphans=orphans or Orphans())
+
+
+def test_service_created_after_its_workload_gets_its_proxy() -> None:
+    (action,) = plan(moved(seed.service("servicea", "foo", "appa")))
+    assert (action.verb, action.namespace, action.name) == ("create", "foobar", "servicea")
+    assert action.body["spec"]["externalName"] == "servicea.foo.svc.cluster.local"
+
+
+def test_nothing_to_do_once_the_proxy_exists() -> None:
+    assert plan(moved(seed.service("servicea", "foo", "appa"), proxy_for())) == []
+
+
+def test_service_nobody_calls_by_its_old_name_gets_no_proxy() -> None:
+    assert plan(moved(seed.service("appa-metrics", "foo", "appa"))) == []
+
+
+def test_service_selecting_no_workload_is_not_a_moved_service() -> None:
+    assert plan(moved(seed.service("servicea", "foo", "nobody"))) == []
+
+
+def test_no_consent_no_proxy() -> None:
+    cluster = moved(seed.service("servicea", "foo", "appa"))
+    cluster.add(seed.namespace("foobar"))
+    assert plan(cluster) == []
+
+
+def test_proxy_ports_follow_the_target() -> None:
+    cluster = moved(seed.service("servicea", "foo", "appa", port=8080), proxy_for(port=80))
+    (action,) = plan(cluster)
+    assert (action.verb, action.name) == ("update", "servicea")
+    assert action.body == {"spec": {"ports": [{"port": 8080, "protocol": "TCP", "name": "http", "targetPort": 8080}]}}
+
+
+def test_orphan_proxy_is_removed_only_after_the_grace_period() -> None:
+    cluster = MemoryCluster.of(  # foo/servicea is gone, and appc no longer calls foobar/servicea
+        seed.namespace("foobar", {labels.SOURCE: "true"}),
+        seed.new_namespace("foo"),
+        seed.deployment("appc", "foobar", {"SERVICEA_URL": "http://servicea.foo.svc.cluster.local/"}),
+        proxy_for(),
+    )
+    orphans = Orphans()
+    assert plan(cluster, now=100.0, orphans=orphans) == []
+    assert plan(cluster, now=159.0, orphans=orphans) == []
+    (action,) = plan(cluster, now=160.0, orphans=orphans)
+    assert (action.verb, action.name, action.body) == ("delete", "servicea", {"uid": "uid-1"})
+
+
+def test_orphan_with_callers_is_kept_and_its_clock_restarts() -> None:
+    cluster = moved(proxy_for())
+    orphans = Orphans(since={"foobar/servicea": 0.0})
+    assert plan(cluster, now=1000.0, orphans=orphans) == []
+    assert orphans.since == {}
+
+
+def test_proxy_whose_target_returns_is_no_longer_an_orphan() -> None:
+    cluster = moved(proxy_for(), seed.service("servicea", "foo", "appa"))
+    orphans = Orphans(since={"foobar/servicea": 0.0})
+    assert plan(cluster, now=1000.0, orphans=orphans) == []
+    assert orphans.since == {}
+
+
+def test_reconciler_acts_only_as_leader_and_writes_each_action() -> None:
+    cluster = moved(seed.service("servicea", "foo", "appa"))
+    written: list[Action] = []
+    leader = False
+    reconciler = Reconciler(cluster, SETTINGS, write=written.append, is_leader=lambda: leader)
+    assert reconciler.reconcile() == []
+    leader = True
+    actions = reconciler.reconcile()
+    assert written == actions
+    assert [a.verb for a in actions] == ["create"]
+
+
+def test_a_failed_write_does_not_stop_the_others() -> None:
+    cluster = moved(seed.service("servicea", "foo", "appa"), seed.service("serviceb2", "foo", "appa"))
+    cluster.add(seed.deployment("caller", "foobar", {"B2": "http://serviceb2/"}))
+    attempts: list[str] = []
+
+    def write(action: Action) -> None:
+        attempts.append(action.name)
+        if action.name == "servicea":
+            raise ConnectionError("boom")
+
+    Reconciler(cluster, SETTINGS, write=write, is_leader=lambda: True).reconcile()
+    assert sorted(attempts) == ["servicea", "serviceb2"]
+
+
+def test_proxy_annotation_names_its_target() -> None:
+    assert proxy_for()["metadata"]["annotations"] == {labels.PROXY_FOR: "foo/servicea"}
