@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -45,18 +46,32 @@ def walk(kube: Kube, say: Say) -> None:
     show_env(kube, "foo", "appa", say)
 
     step(say, 4, "The old appa retires: foobar/appa and foobar/servicea are deleted")
-    for kind, name in (("Deployment", "appa"), ("Service", "servicea")):
-        kube.delete(kind, "foobar", name)
-        say(f"  {kind.lower()} foobar/{name} deleted")
-
-    step(say, 5, "appa's next deploy in foo: appc still calls http://servicea/ in foobar, so a proxy appears")
-    apply(kube, seed.deployment("appa", "foo", seed.CALLS["a"]), say)
-    proxy = kube.get("Service", "foobar", "servicea") or {}
+    kube.delete("Deployment", "foobar", "appa")
+    say("  deployment foobar/appa deleted")
+    kube.delete("Service", "foobar", "servicea")
+    deleted = time.monotonic()
+    say("  service foobar/servicea deleted")
+    proxy = wait_for(lambda: kube.get("Service", "foobar", "servicea"))
+    took = time.monotonic() - deleted
+    say(f"  the reconciler saw the name free and still called by appc: proxy in place {took * 1000:.0f} ms later")
     spec = proxy.get("spec", {})
     say(f"  service foobar/servicea: type {spec.get('type')} -> {spec.get('externalName')}")
     ports = [port["port"] for port in spec.get("ports", [])]
     say(f"    ports {ports}, annotations {proxy['metadata'].get('annotations')}")
     say("  appc keeps calling http://servicea/: in foobar that name now resolves to foo's servicea.")
+
+    step(say, 5, "appa's next deploy in foo, from the same manifest: rewritten again, nothing else to do")
+    apply(kube, seed.deployment("appa", "foo", seed.CALLS["a"]), say)
+    show_env(kube, "foo", "appa", say)
+
+
+def wait_for(probe: Callable[[], JsonObject | None], *, timeout: float = 30.0) -> JsonObject:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if found := probe():
+            return found
+        time.sleep(0.05)
+    raise TimeoutError(f"gave up after {timeout:.0f} s")
 
 
 def step(say: Say, number: int, title: str) -> None:
