@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from webhook import certs, demo, settings
 from webhook.devcluster.environment import DevEnvironment
@@ -37,14 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     commands = parser.add_subparsers(title="commands")
 
-    serve = commands.add_parser("serve", help="run the webhook (gunicorn, TLS)")
-    serve.add_argument("--host", help="address to bind (default 0.0.0.0)")
-    serve.add_argument("--port", type=int, help="HTTPS port (default 8443)")
-    serve.add_argument("--cert-file", help="serving certificate, PEM (default certs/tls.crt)")
-    serve.add_argument("--key-file", help="its private key, PEM (default certs/tls.key)")
-    serve.add_argument("--kubeconfig", help="kubeconfig (default: in-cluster, then ~/.kube/config)")
-    serve.add_argument("--cluster-domain", help="cluster DNS domain (default cluster.local)")
-    serve.add_argument("--failure-policy", choices=["Fail", "Ignore"], help="answer to nsmigrate's own errors")
+    serve = commands.add_parser("serve", help="run the webhook (gunicorn, TLS)", parents=[serve_arguments()])
     serve.set_defaults(run=_serve)
 
     make_certs = commands.add_parser("certs", help="make a CA and a serving certificate")
@@ -65,18 +59,27 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def serve_arguments() -> argparse.ArgumentParser:
+    """The flags of ``nsmigrate serve``; every other setting comes from NSMIGRATE_* variables."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--host", help="address to bind (default 0.0.0.0)")
+    parser.add_argument("--port", type=int, help="HTTPS port (default 8443)")
+    parser.add_argument("--cert-file", help="serving certificate, PEM (default certs/tls.crt)")
+    parser.add_argument("--key-file", help="its private key, PEM (default certs/tls.key)")
+    parser.add_argument("--kubeconfig", help="kubeconfig (default: in-cluster, then ~/.kube/config)")
+    parser.add_argument("--cluster-domain", help="cluster DNS domain (default cluster.local)")
+    parser.add_argument("--failure-policy", choices=["Fail", "Ignore"], help="answer to nsmigrate's own errors")
+    return parser
+
+
+def serve_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The settings the serve flags override (unset flags leave the environment's values)."""
+    names = ("host", "port", "cert_file", "key_file", "kubeconfig", "cluster_domain", "failure_policy")
+    return {name: getattr(args, name) for name in names}
+
+
 def _serve(args: argparse.Namespace) -> int:
-    serve(
-        settings.from_env(
-            host=args.host,
-            port=args.port,
-            cert_file=args.cert_file,
-            key_file=args.key_file,
-            kubeconfig=args.kubeconfig,
-            cluster_domain=args.cluster_domain,
-            failure_policy=args.failure_policy,
-        )
-    )
+    serve(settings.from_env(**serve_overrides(args)))
     return 0
 
 

@@ -75,6 +75,9 @@ def is_address_variable(variable: str) -> bool:
 
 def find_hosts(value: str, *, variable: str = "") -> list[HostRef]:
     """Every host reference in ``value``, in order; ``variable`` is the env name or data key."""
+    if ":" not in value:  # no URL, no host:port: at most a bare name (the common case, kept cheap)
+        whole = _WHOLE_NAME.fullmatch(value) if is_address_variable(variable) else None
+        return [ref] if whole and _is_name(ref := _ref(value, whole.start("host"), whole.end("host"))) else []
     found: list[HostRef] = []
     taken: list[tuple[int, int]] = []
     for url in _URL.finditer(value):

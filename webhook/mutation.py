@@ -11,13 +11,12 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import jsonpatch
-
 from webhook import labels, proxies
 from webhook.cluster import Cluster, ClusterView
 from webhook.hosts import dns_name, is_short
 from webhook.migration import migration_of
 from webhook.objects import JsonObject, consumed_configmaps, dig, pod_template, strings, workload_from_object
+from webhook.patch import diff
 from webhook.proxies import ProxyPlan
 from webhook.review import AdmissionRequest, Response, patched
 from webhook.rewrite import Resolver, Rewrite, rewrite_env
@@ -86,7 +85,7 @@ def plan_mutation(request: AdmissionRequest, view: ClusterView, settings: Settin
         dry_run = bool(request.get("dryRun"))
         warnings += [text for plan in plans if (text := proxies.describe(plan, dry_run=dry_run))]
 
-    patch = jsonpatch.make_patch(obj, mutated).patch
+    patch = diff(obj, mutated)
     return MutationPlan(patch=patch, rewrites=rewrites, proxies=plans, warnings=warnings)
 
 

@@ -156,6 +156,9 @@ class Reconciler:
                 self.reconcile()
             except Exception:  # a failed pass is retried on the next change or resync
                 logging.getLogger(logs.LOGGER).exception("reconcile pass failed")
+            # Changes arriving meanwhile share the next pass: a busy cluster gets at most one pass per
+            # interval, and admission threads keep the CPU they need.
+            stop.wait(self.settings.reconcile_interval_seconds)
 
     def reconcile(self) -> list[Action]:
         """One pass, if leader and synced: the actions taken."""

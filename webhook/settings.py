@@ -59,6 +59,10 @@ class Settings:
     orphan_grace_seconds: float = 60.0
     """How long a proxy whose target is gone, and which nobody calls, lives on before removal."""
 
+    reconcile_interval_seconds: float = 1.0
+    """Least time between two reconcile passes: how long a Service created after its workload may
+    wait for its proxy, and how the reconciler's CPU use is bounded on a busy cluster."""
+
     resync_seconds: float = 300.0
     """Full reconcile pass at least this often, besides the passes that watch events trigger."""
 

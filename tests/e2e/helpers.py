@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import ssl
 import time
 import urllib.request
@@ -29,15 +28,3 @@ def metrics(dev: DevEnvironment, port: int | None = None) -> str:
     url = f"https://127.0.0.1:{port or dev.webhook_port}/metrics"
     with urllib.request.urlopen(url, context=context, timeout=5) as answer:
         return str(answer.read().decode())
-
-
-def metric(text: str, name: str, **labels: str) -> float:
-    """The value of one sample in Prometheus text, 0 when absent."""
-    for line in text.splitlines():
-        match = re.fullmatch(r"([a-z_]+)(?:\{(.*)\})? (\S+)", line)
-        if not match or match.group(1) != name:
-            continue
-        found = dict(re.findall(r'(\w+)="([^"]*)"', match.group(2) or ""))
-        if found == labels:
-            return float(match.group(3))
-    return 0.0

@@ -9,13 +9,14 @@ import sys
 import pytest
 
 from tests.e2e.conftest import SETTINGS
-from tests.e2e.helpers import eventually, metric, metrics
+from tests.e2e.helpers import eventually, metrics
 from tests.e2e.test_mutation_e2e import apply_all, env_of, migrating
 from tests.e2e.test_validation_e2e import refused, with_proxy
 from webhook import seed
 from webhook.devcluster.controlplane import free_port, start_process, stop_pid
 from webhook.devcluster.environment import DevEnvironment
 from webhook.kube import Kube
+from webhook.metrics import sample as metric
 from webhook.settings import to_env
 
 pytestmark = pytest.mark.e2e

@@ -1,49 +1,56 @@
 #!/usr/bin/env bash
-# Builds etcd and kube-apiserver from the Go module proxy into a cache outside the repo and prints
-# the directory that holds them. No release download is needed (or possible) here.
+# Builds the local control plane's binaries from the Go module proxy into a cache outside the repo
+# and prints one "name=path" line per binary asked for. No release download is needed (or possible).
 #
-#   webhook/devcluster/build.sh             build if missing, print the directory
-#   KUBEBUILDER_ASSETS=/dir .../build.sh    use existing binaries there, build nothing
+#   webhook/devcluster/build.sh                 etcd and kube-apiserver
+#   webhook/devcluster/build.sh all             also kube-controller-manager, kwok, coredns, helm
+#   webhook/devcluster/build.sh kwok helm ...   just those
+#   KUBEBUILDER_ASSETS=/dir .../build.sh        etcd and kube-apiserver (and kube-controller-manager)
+#                                               are taken from there when present, not built
 #
-# Recipe: a throw-away wrapper module requires k8s.io/kubernetes and replaces every staging module
-# that upstream go.mod lists (`k8s.io/x => ./staging/src/k8s.io/x`) with its published v0.Y.Z; the
-# same trick builds etcd's server module at the version Kubernetes pins in build/dependencies.yaml.
+# Recipe for Kubernetes: a throw-away wrapper module requires k8s.io/kubernetes and replaces every
+# staging module that upstream go.mod lists (`k8s.io/x => ./staging/src/k8s.io/x`) with its published
+# v0.Y.Z; the same trick builds etcd's server module at the version Kubernetes pins in
+# build/dependencies.yaml. kwok, CoreDNS and Helm have no such replaces: `go install` builds them.
 set -euo pipefail
 
 K8S_VERSION="${NSMIGRATE_K8S_VERSION:-v1.37.2}"
+KWOK_VERSION="${NSMIGRATE_KWOK_VERSION:-v0.8.0}"
+COREDNS_VERSION="${NSMIGRATE_COREDNS_VERSION:-v1.15.0}"
+HELM_VERSION="${NSMIGRATE_HELM_VERSION:-v3.22.0}"
 CACHE_ROOT="${NSMIGRATE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/nsmigrate}"
 OUT="$CACHE_ROOT/bin/k8s-$K8S_VERSION"
+TOOLS="$CACHE_ROOT/bin/tools"
 export GOTOOLCHAIN=local GOFLAGS="${GOFLAGS:--buildvcs=false}" CGO_ENABLED=0
+
+ALL=(etcd kube-apiserver kube-controller-manager kwok coredns helm)
+wanted=("$@")
+[ ${#wanted[@]} -gt 0 ] || wanted=(etcd kube-apiserver)
+[ "${wanted[*]}" != all ] || wanted=("${ALL[@]}")
 
 log() { printf 'build-control-plane: %s\n' "$*" >&2; }
 
-if [ -n "${KUBEBUILDER_ASSETS:-}" ]; then
-  if [ -x "$KUBEBUILDER_ASSETS/kube-apiserver" ] && [ -x "$KUBEBUILDER_ASSETS/etcd" ]; then
-    log "using KUBEBUILDER_ASSETS=$KUBEBUILDER_ASSETS"
-    echo "$KUBEBUILDER_ASSETS"
-    exit 0
-  fi
-  log "KUBEBUILDER_ASSETS=$KUBEBUILDER_ASSETS lacks etcd or kube-apiserver; building instead"
-fi
-
-if [ -x "$OUT/kube-apiserver" ] && [ -x "$OUT/etcd" ]; then
-  log "cached in $OUT"
-  echo "$OUT"
-  exit 0
-fi
-
-command -v go >/dev/null || { log "Go is required to build the control plane (none on PATH)"; exit 1; }
-
-module_file() {  # module@version -> path of the module's go.mod in the module cache
-  go mod download -json "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["GoMod"])'
+where() {  # binary -> the path it has or will have
+  case "$1" in
+    etcd | kube-apiserver | kube-controller-manager)
+      if [ -n "${KUBEBUILDER_ASSETS:-}" ] && [ -x "$KUBEBUILDER_ASSETS/$1" ]; then
+        echo "$KUBEBUILDER_ASSETS/$1"
+      else
+        echo "$OUT/$1"
+      fi
+      ;;
+    kwok) echo "$TOOLS/kwok-$KWOK_VERSION/kwok" ;;
+    coredns) echo "$TOOLS/coredns-$COREDNS_VERSION/coredns" ;;
+    helm) echo "$TOOLS/helm-$HELM_VERSION/helm" ;;
+    *) log "unknown binary $1 (known: ${ALL[*]})"; exit 2 ;;
+  esac
 }
 
-module_dir() {  # module@version -> extracted source directory in the module cache
-  go mod download -json "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])'
+module_json() {  # module@version field -> that field of `go mod download -json`
+  go mod download -json "$1" | python3 -c "import json,sys; print(json.load(sys.stdin)['$2'])"
 }
 
 # Prints "replace MOD => MOD VERSION" for every local-path replace in the given go.mod.
-# Staging modules share the release's minor and patch with major 0 (v1.37.2 -> v0.37.2).
 local_replaces() {
   local gomod="$1" version="$2"
   awk -v v="$version" '
@@ -56,46 +63,74 @@ local_replaces() {
     }' "$gomod"
 }
 
-build_tool() {  # workdir module version package replaces-file output
-  local dir="$1" module="$2" version="$3" pkg="$4" replaces="$5" out="$6"
+wrapper_build() {  # name module version replaces-file package...: build packages into $OUT
+  local name="$1" module="$2" version="$3" replaces="$4"
+  shift 4
+  local dir="$CACHE_ROOT/work/$name"
   rm -rf "$dir" && mkdir -p "$dir"
   {
-    echo "module nsmigrate.local/$(basename "$out" .tmp)-build"
-    echo
-    echo "go $(go env GOVERSION | sed 's/^go//; s/\.[0-9]*$//')"
-    echo
+    printf 'module nsmigrate.local/%s-build\n\ngo %s\n\n' "$name" "$(go env GOVERSION | sed 's/^go//; s/\.[0-9]*$//')"
     cat "$replaces"
   } >"$dir/go.mod"
-  (cd "$dir" && go get -tool "$pkg@$version" >&2 && go build -trimpath -ldflags "-s -w" -o "$out" "$pkg" >&2)
+  (
+    cd "$dir"
+    for package in "$@"; do go get -tool "$package@$version" >&2; done
+    go build -trimpath -ldflags "-s -w" -o "$dir/bin/" "$@" >&2
+  )
+  mv "$dir"/bin/* "$OUT/"
 }
 
-mkdir -p "$OUT"
-work="$CACHE_ROOT/work"
-start=$SECONDS
+build_kubernetes() {  # binaries of k8s.io/kubernetes/cmd/...
+  local gomod packages=()
+  gomod=$(module_json "k8s.io/kubernetes@$K8S_VERSION" GoMod)
+  local_replaces "$gomod" "v0.${K8S_VERSION#v1.}" >"$CACHE_ROOT/k8s-replaces.txt"
+  log "kubernetes $K8S_VERSION ($*): $(wc -l <"$CACHE_ROOT/k8s-replaces.txt") staging modules replaced"
+  for binary in "$@"; do packages+=("k8s.io/kubernetes/cmd/$binary"); done
+  wrapper_build kubernetes k8s.io/kubernetes "$K8S_VERSION" "$CACHE_ROOT/k8s-replaces.txt" "${packages[@]}"
+}
 
-k8s_gomod=$(module_file "k8s.io/kubernetes@$K8S_VERSION")
-local_replaces "$k8s_gomod" "v0.${K8S_VERSION#v1.}" >"$CACHE_ROOT/k8s-replaces.txt"
-log "kubernetes $K8S_VERSION: $(wc -l <"$CACHE_ROOT/k8s-replaces.txt") staging modules replaced"
+build_etcd() {  # the etcd release Kubernetes is tested with
+  local k8s_dir version gomod
+  k8s_dir=$(module_json "k8s.io/kubernetes@$K8S_VERSION" Dir)
+  version="v$(awk '/name: "etcd"/ { getline; print $2; exit }' "$k8s_dir/build/dependencies.yaml")"
+  gomod=$(module_json "go.etcd.io/etcd/server/v3@$version" GoMod)
+  local_replaces "$gomod" "$version" >"$CACHE_ROOT/etcd-replaces.txt"
+  log "etcd $version: $(wc -l <"$CACHE_ROOT/etcd-replaces.txt") sibling modules replaced"
+  wrapper_build etcd go.etcd.io/etcd/server/v3 "$version" "$CACHE_ROOT/etcd-replaces.txt" go.etcd.io/etcd/server/v3
+  mv "$OUT/server" "$OUT/etcd"  # go names a .../server/v3 binary "server"
+}
 
-# The etcd release Kubernetes is tested with.
-k8s_dir=$(module_dir "k8s.io/kubernetes@$K8S_VERSION")
-ETCD_VERSION="v$(awk '/name: "etcd"/ { getline; print $2; exit }' "$k8s_dir/build/dependencies.yaml")"
-etcd_gomod=$(module_file "go.etcd.io/etcd/server/v3@$ETCD_VERSION")
-local_replaces "$etcd_gomod" "$ETCD_VERSION" >"$CACHE_ROOT/etcd-replaces.txt"
-log "etcd $ETCD_VERSION: $(wc -l <"$CACHE_ROOT/etcd-replaces.txt") sibling modules replaced"
+install_tool() {  # binary package version
+  local target
+  target=$(dirname "$(where "$1")")
+  log "building $1 $3"
+  mkdir -p "$target"
+  GOBIN="$target" go install -trimpath -ldflags "-s -w" "$2@$3" >&2
+}
 
-if [ ! -x "$OUT/etcd" ]; then
-  log "building etcd $ETCD_VERSION"
-  build_tool "$work/etcd" go.etcd.io/etcd/server/v3 "$ETCD_VERSION" go.etcd.io/etcd/server/v3 \
-    "$CACHE_ROOT/etcd-replaces.txt" "$OUT/etcd.tmp"
-  mv "$OUT/etcd.tmp" "$OUT/etcd"
+missing=()
+for binary in "${wanted[@]}"; do
+  [ -x "$(where "$binary")" ] || missing+=("$binary")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  command -v go >/dev/null || { log "Go is required to build ${missing[*]} (none on PATH)"; exit 1; }
+  mkdir -p "$OUT"
+  start=$SECONDS
+  kubernetes=()
+  for binary in "${missing[@]}"; do
+    case "$binary" in
+      etcd) build_etcd ;;
+      kube-apiserver | kube-controller-manager) kubernetes+=("$binary") ;;
+      kwok) install_tool kwok sigs.k8s.io/kwok/cmd/kwok "$KWOK_VERSION" ;;
+      coredns) install_tool coredns github.com/coredns/coredns "$COREDNS_VERSION" ;;
+      helm) install_tool helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION" ;;
+    esac
+  done
+  [ ${#kubernetes[@]} -eq 0 ] || build_kubernetes "${kubernetes[@]}"
+  log "built ${missing[*]} in $((SECONDS - start)) s"
 fi
-if [ ! -x "$OUT/kube-apiserver" ]; then
-  log "building kube-apiserver $K8S_VERSION"
-  build_tool "$work/kube-apiserver" k8s.io/kubernetes "$K8S_VERSION" k8s.io/kubernetes/cmd/kube-apiserver \
-    "$CACHE_ROOT/k8s-replaces.txt" "$OUT/kube-apiserver.tmp"
-  mv "$OUT/kube-apiserver.tmp" "$OUT/kube-apiserver"
-fi
-printf 'kubernetes=%s\netcd=%s\n' "$K8S_VERSION" "$ETCD_VERSION" >"$OUT/VERSIONS"
-log "built in $((SECONDS - start)) s into $OUT"
-echo "$OUT"
+
+for binary in "${wanted[@]}"; do
+  echo "$binary=$(where "$binary")"
+done

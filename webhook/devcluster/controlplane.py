@@ -38,13 +38,20 @@ class ControlPlaneError(RuntimeError):
     """The control plane could not be built or started; the message says why."""
 
 
-def find_binaries() -> Path:
-    """The directory with etcd and kube-apiserver: KUBEBUILDER_ASSETS, the cache, or a fresh build."""
-    done = subprocess.run(["bash", str(BUILD_SCRIPT)], capture_output=True, text=True, check=False)
+Binaries = Mapping[str, Path]
+
+
+def find_binaries(*names: str) -> dict[str, Path]:
+    """Paths of the named binaries (default etcd and kube-apiserver): from KUBEBUILDER_ASSETS, the
+    cache, or a fresh build from the Go module proxy."""
+    done = subprocess.run(["bash", str(BUILD_SCRIPT), *names], capture_output=True, text=True, check=False)
     if done.returncode != 0:
         tail = "\n".join(done.stderr.strip().splitlines()[-15:])
-        raise ControlPlaneError(f"building etcd and kube-apiserver failed ({BUILD_SCRIPT}):\n{tail}")
-    return Path(done.stdout.strip().splitlines()[-1])
+        raise ControlPlaneError(
+            f"building {' '.join(names) or 'etcd and kube-apiserver'} failed ({BUILD_SCRIPT}):\n{tail}"
+        )
+    found = dict(line.split("=", 1) for line in done.stdout.splitlines() if "=" in line)
+    return {name: Path(path) for name, path in found.items()}
 
 
 def free_port() -> int:
@@ -102,13 +109,13 @@ class ControlPlane:
     def server(self) -> str:
         return f"https://127.0.0.1:{self.apiserver_port}"
 
-    def start(self, binaries: Path | None = None, *, timeout: float = 90.0) -> None:
+    def start(self, binaries: Binaries | None = None, *, timeout: float = 90.0) -> None:
         binaries = binaries or find_binaries()
         pki = self.workdir / "pki"
         ca = certs.make_ca("nsmigrate-dev-cluster-ca")
         ca.write(pki, "ca")
         certs.make_serving_cert(
-            ca, dns_names=["localhost", "kubernetes", "kubernetes.default.svc"], ip_addresses=["127.0.0.1", "10.0.0.1"]
+            ca, dns_names=["localhost", "kubernetes", "kubernetes.default.svc"], ip_addresses=["127.0.0.1", "10.96.0.1"]
         ).write(pki, "apiserver")
         admin = certs.make_client_cert(ca, user="nsmigrate-dev-admin", groups=["system:masters"])
         admin.write(pki, "admin")
@@ -121,7 +128,7 @@ class ControlPlane:
         peer_url = f"http://127.0.0.1:{peer_port}"
         self.pids["etcd"] = start_process(
             [
-                str(binaries / "etcd"),
+                str(binaries["etcd"]),
                 f"--data-dir={self.workdir / 'etcd'}",
                 f"--listen-client-urls={etcd_url}",
                 f"--advertise-client-urls={etcd_url}",
@@ -134,7 +141,7 @@ class ControlPlane:
             self.workdir / "etcd.log",
         ).pid
         self.apiserver_args = [
-            str(binaries / "kube-apiserver"),
+            str(binaries["kube-apiserver"]),
             f"--etcd-servers={etcd_url}",
             "--bind-address=127.0.0.1",
             "--advertise-address=127.0.0.1",
@@ -147,7 +154,7 @@ class ControlPlane:
             f"--service-account-key-file={pki / 'service-accounts.crt'}",
             f"--service-account-signing-key-file={pki / 'service-accounts.key'}",
             "--service-account-issuer=https://kubernetes.default.svc",
-            "--service-cluster-ip-range=10.0.0.0/24",
+            "--service-cluster-ip-range=10.96.0.0/12",
             "--disable-admission-plugins=ServiceAccount",
             "--allow-privileged=true",
             "--enable-priority-and-fairness=false",

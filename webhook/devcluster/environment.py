@@ -17,6 +17,7 @@ from pathlib import Path
 
 from webhook import certs, labels, registration
 from webhook.devcluster.controlplane import (
+    Binaries,
     ControlPlane,
     ControlPlaneError,
     free_port,
@@ -48,7 +49,7 @@ class DevEnvironment:
     def state_file(self) -> Path:
         return self.workdir / "state.json"
 
-    def up(self, settings: Settings | None = None, *, binaries: Path | None = None) -> None:
+    def up(self, settings: Settings | None = None, *, binaries: Binaries | None = None) -> None:
         """Start everything and register the webhook; on any failure, stop what was started."""
         settings = settings or Settings()
         self.workdir.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,1 @@
+"""Benchmarks: what nsmigrate costs a cluster, as ratios against baselines measured in the same run."""
