@@ -89,9 +89,8 @@ class Bench:
                 "--cert-file", str(pki / "tls.crt"), "--key-file", str(pki / "tls.key"),
                 "--kubeconfig", str(self.env.kubeconfig)]  # fmt: skip
         started = time.monotonic()
-        self.server_pid = start_process(
-            args, self.workdir / "bench-server.log", env=os.environ | to_env(self.settings)
-        ).pid
+        env = os.environ | to_env(self.settings) | {"MALLOC_ARENA_MAX": "2"}  # as the container image has it
+        self.server_pid = start_process(args, self.workdir / "bench-server.log", env=env).pid
         while time.monotonic() - started < 600:
             if self.get("/readyz")[0] == 200:
                 return time.monotonic() - started

@@ -253,6 +253,10 @@ class CountingCluster(MemoryCluster):
 
     reads = 0
 
+    def service(self, namespace: str, name: str) -> Service | None:
+        self.reads += 1
+        return super().service(namespace, name)
+
     def services(self, namespace: str | None = None) -> list[Service]:
         self.reads += 1
         return super().services(namespace)
@@ -278,7 +282,14 @@ def test_first_deploy_confirms_a_local_service_the_cache_has_not_seen() -> None:
     caller = seed.deployment("appx", "foo", {"A": "http://servicea/"})
     plan = plan_mutation(request_for(caller), cache, SETTINGS)
     assert plan.rewrites == []
-    assert api.reads == 2
+    assert api.reads == 1  # one GET: foo/servicea exists
+
+
+def test_first_deploy_forgets_an_old_service_deleted_meanwhile() -> None:
+    before = [*seed.old_namespace(), seed.new_namespace("foo")]
+    now = [m for m in before if m["metadata"]["name"] != "serviceb"]
+    cache, _ = stale_cache(before, now)
+    assert plan_mutation(request_for(appa()), cache, SETTINGS).rewrites == []
 
 
 def test_first_deploy_confirms_an_old_service_the_cache_has_not_seen() -> None:

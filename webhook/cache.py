@@ -66,22 +66,27 @@ class Cache:
         self._listeners.append(listener)
 
     def replace(self, kind: str, objects: Iterable[JsonObject]) -> None:
-        """The complete content of ``kind`` after a list: everything else of that kind goes."""
+        """The complete content of ``kind`` after a list: everything else of that kind goes.
+
+        ``objects`` may be a generator over list pages: each object is projected as it comes and
+        dropped, so a large list never sits whole in memory, and readers wait only for the swap."""
+        projected = [(_key(kind, obj), _project(kind, obj)) for obj in objects]
         with self._lock:
             for key in list(self._keys(kind)):
                 self._remove(kind, key)
-            for obj in objects:
-                self._put(kind, obj)
+            for key, record in projected:
+                self._put(kind, key, record)
             self._synced.add(kind)
         self._notify(kind)
 
     def apply(self, kind: str, event: str, obj: JsonObject) -> None:
         """One watch event: ADDED, MODIFIED or DELETED."""
+        key = _key(kind, obj)
+        record = None if event == "DELETED" else _project(kind, obj)
         with self._lock:
-            if event == "DELETED":
-                self._remove(kind, _key(kind, obj))
-            else:
-                self._put(kind, obj)
+            self._remove(kind, key)
+            if record is not None:
+                self._put(kind, key, record)
         self._notify(kind)
 
     def unsync(self, kind: str) -> None:
@@ -170,21 +175,19 @@ class Cache:
             return self._configmaps.keys()
         return [key for key in self._workloads if key[0] == kind]
 
-    def _put(self, kind: str, obj: JsonObject) -> None:
-        key = _key(kind, obj)
-        self._remove(kind, key)
-        if kind == "Namespace":
-            self._namespaces[key[0]] = namespace_from_object(obj)
-        elif kind == "Service":
-            service = service_from_object(obj)
-            self._services[service.namespace][service.name] = service
-        elif kind == "ConfigMap":
-            configmap = configmap_from_object(obj)
-            self._configmaps[key] = configmap
-            self._configmaps_by_namespace[configmap.namespace].add(key)
-            for host in configmap.hosts:
+    def _put(self, kind: str, key: Key, record: Record) -> None:
+        """Insert a projection whose key is free (``_remove`` it first)."""
+        if isinstance(record, Namespace):
+            self._namespaces[key[0]] = record
+        elif isinstance(record, Service):
+            self._services[record.namespace][record.name] = record
+        elif isinstance(record, ConfigMap):
+            self._configmaps[key] = record
+            self._configmaps_by_namespace[record.namespace].add(key)
+            for host in record.hosts:
                 self._configmaps_by_host[host].add(key)
-        elif (workload := workload_from_object({**obj, "kind": kind})) is not None:
+        elif isinstance(record, Workload):
+            workload = record
             self._workloads[key] = workload
             self._workloads_by_namespace[workload.namespace].add(key)
             for host in workload.hosts:
@@ -212,6 +215,20 @@ class Cache:
                     _discard(self._workloads_by_host, host, key)
                 for configmap_name in workload.configmaps:
                     _discard(self._consumers, (workload.namespace, configmap_name), key)
+
+
+Record = Namespace | Service | ConfigMap | Workload | None
+
+
+def _project(kind: str, obj: JsonObject) -> Record:
+    """The compact record the cache keeps of an object (None for a kind it cannot project)."""
+    if kind == "Namespace":
+        return namespace_from_object(obj)
+    if kind == "Service":
+        return service_from_object(obj)
+    if kind == "ConfigMap":
+        return configmap_from_object(obj)
+    return workload_from_object({**obj, "kind": kind})
 
 
 def _key(kind: str, obj: JsonObject) -> tuple[str, ...]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from webhook import labels, proxies
 from webhook.cluster import Cluster, ClusterView
@@ -58,17 +58,14 @@ def plan_mutation(request: AdmissionRequest, view: ClusterView, settings: Settin
     old = migration.old
 
     new_services = view.services(namespace)
-    if request["operation"] == "CREATE" and _short_names(obj) - {service.name for service in new_services}:
-        # `kubectl apply -f dir/` creates Services and, milliseconds later, the workloads calling them:
-        # what the cache has not seen yet must still count. A first deploy confirms with live reads.
-        view = view.live()
-        new_services = view.services(namespace)
     resolver = Resolver(
         old_namespace=old,
         old_services={service.name: service for service in view.services(old)},
         new_service_names=frozenset(service.name for service in new_services),
         cluster_domain=settings.cluster_domain,
     )
+    if request["operation"] == "CREATE":
+        resolver = _confirmed(resolver, _short_names(obj), view=view, namespace=namespace)
     mutated, rewrites = _rewritten(obj, resolver)
     if rewrites:
         _record_rewrites(mutated, rewrites)
@@ -87,6 +84,28 @@ def plan_mutation(request: AdmissionRequest, view: ClusterView, settings: Settin
 
     patch = diff(obj, mutated)
     return MutationPlan(patch=patch, rewrites=rewrites, proxies=plans, warnings=warnings)
+
+
+def _confirmed(resolver: Resolver, names: set[str], *, view: ClusterView, namespace: str) -> Resolver:
+    """The resolver, with what the API server says now about each short name the cache cannot vouch for.
+
+    `kubectl apply -f dir/` creates Services and, milliseconds later, the workloads calling them:
+    a first deploy must not be decided on a cache that has not seen them yet. One GET per name (a
+    consistent read that does not wait on the API server's own watch cache, unlike a LIST)."""
+    uncertain = names - resolver.new_service_names
+    if not uncertain:
+        return resolver
+    live = view.live()
+    local = set(resolver.new_service_names)
+    old_services = dict(resolver.old_services)
+    for name in sorted(uncertain):
+        if live.service(namespace, name) is not None:
+            local.add(name)
+        elif (found := live.service(resolver.old_namespace, name)) is not None:
+            old_services[name] = found
+        else:
+            old_services.pop(name, None)
+    return replace(resolver, new_service_names=frozenset(local), old_services=old_services)
 
 
 def _short_names(obj: JsonObject) -> set[str]:

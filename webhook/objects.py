@@ -6,8 +6,10 @@ cache or a test's literals.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from webhook import labels
@@ -25,6 +27,8 @@ POD_TEMPLATE_PATHS: Mapping[str, tuple[str, ...]] = {
 """Where each workload kind keeps its pod template; a bare Pod is its own template."""
 
 CONTAINER_LISTS = ("initContainers", "containers")
+_NONE: Mapping[str, Any] = MappingProxyType({})
+"""One empty mapping for every record that has nothing to say (most workloads consume no ConfigMap)."""
 
 # A Pod or Job with a controller of one of these kinds is counted through that controller.
 _COUNTED_THROUGH_OWNER = {
@@ -143,6 +147,16 @@ def strings(value: object) -> dict[str, str]:
     return {str(k): v for k, v in value.items() if isinstance(v, str)} if isinstance(value, dict) else {}
 
 
+def shared(value: object) -> str:
+    """A string stored once however many cached objects repeat it (namespaces, kinds, labels)."""
+    return sys.intern(str(value))
+
+
+def shared_strings(value: object) -> dict[str, str]:
+    """``strings``, with keys and values shared: label sets repeat across thousands of objects."""
+    return {shared(k): shared(v) for k, v in strings(value).items()}
+
+
 def pod_template(obj: JsonObject) -> JsonObject | None:
     """The pod template of a workload object (the Pod itself for a Pod), or None."""
     kind = obj.get("kind")
@@ -209,12 +223,12 @@ def workload_from_object(obj: JsonObject) -> Workload | None:
         if hosts := tuple(ref.host for ref in find_hosts(entry["value"], variable=variable)):
             env_hosts[variable] = env_hosts.get(variable, ()) + hosts
     return Workload(
-        kind=str(obj["kind"]),
-        namespace=str(metadata.get("namespace", "")),
+        kind=shared(obj["kind"]),
+        namespace=shared(metadata.get("namespace", "")),
         name=str(metadata.get("name", "")),
         env_hosts=tuple(env_hosts.items()),
-        configmaps=consumed_configmaps(pod_spec),
-        pod_labels=strings(dig(template, "metadata").get("labels")),
+        configmaps=consumed_configmaps(pod_spec) or _NONE,
+        pod_labels=shared_strings(dig(template, "metadata").get("labels")),
         owner_kind=str(owner["kind"]) if "kind" in owner else None,
     )
 
@@ -223,23 +237,23 @@ def service_from_object(obj: JsonObject) -> Service:
     """The Service record of a v1 Service object."""
     metadata, spec = dig(obj, "metadata"), dig(obj, "spec")
     return Service(
-        namespace=str(metadata.get("namespace", "")),
+        namespace=shared(metadata.get("namespace", "")),
         name=str(metadata.get("name", "")),
-        selector=strings(spec.get("selector")),
+        selector=shared_strings(spec.get("selector")),
         ports=tuple(
             ServicePort(
                 port=port["port"],
-                name=port.get("name"),
-                protocol=port.get("protocol") or "TCP",
+                name=shared(port["name"]) if port.get("name") else None,
+                protocol=shared(port.get("protocol") or "TCP"),
                 target_port=port.get("targetPort"),
                 app_protocol=port.get("appProtocol"),
             )
             for port in entries(spec.get("ports"))
             if isinstance(port.get("port"), int)
         ),
-        labels=strings(metadata.get("labels")),
+        labels=shared_strings(metadata.get("labels")),
         annotations=strings(metadata.get("annotations")),
-        type=str(spec.get("type") or "ClusterIP"),
+        type=shared(spec.get("type") or "ClusterIP"),
         external_name=spec.get("externalName"),
         uid=str(metadata.get("uid", "")),
     )

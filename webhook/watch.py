@@ -97,15 +97,19 @@ class Reflector:
                 return
 
     def relist(self) -> None:
-        items: list[JsonObject] = []
-        token = ""
-        while True:
-            page, version, token = self.source.list_page(self.kind, limit=self.page_size, token=token)
-            items += page
-            if not token:
-                break
-        self.cache.replace(self.kind, items)
-        self.resource_version = version
+        versions: list[str] = []
+
+        def pages() -> Iterator[JsonObject]:
+            token = ""
+            while True:
+                page, version, token = self.source.list_page(self.kind, limit=self.page_size, token=token)
+                versions.append(version)
+                yield from page
+                if not token:
+                    return
+
+        self.cache.replace(self.kind, pages())  # projected page by page: the full list is never held
+        self.resource_version = versions[-1]
         self.relists += 1
 
     def handle(self, event: JsonObject) -> None:

@@ -3,7 +3,8 @@
 # and prints one "name=path" line per binary asked for. No release download is needed (or possible).
 #
 #   webhook/devcluster/build.sh                 etcd and kube-apiserver
-#   webhook/devcluster/build.sh all             also kube-controller-manager, kwok, coredns, helm
+#   webhook/devcluster/build.sh all             also kube-controller-manager, kube-scheduler, kwok,
+#                                               coredns and helm
 #   webhook/devcluster/build.sh kwok helm ...   just those
 #   KUBEBUILDER_ASSETS=/dir .../build.sh        etcd and kube-apiserver (and kube-controller-manager)
 #                                               are taken from there when present, not built
@@ -23,7 +24,7 @@ OUT="$CACHE_ROOT/bin/k8s-$K8S_VERSION"
 TOOLS="$CACHE_ROOT/bin/tools"
 export GOTOOLCHAIN=local GOFLAGS="${GOFLAGS:--buildvcs=false}" CGO_ENABLED=0
 
-ALL=(etcd kube-apiserver kube-controller-manager kwok coredns helm)
+ALL=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok coredns helm)
 wanted=("$@")
 [ ${#wanted[@]} -gt 0 ] || wanted=(etcd kube-apiserver)
 [ "${wanted[*]}" != all ] || wanted=("${ALL[@]}")
@@ -32,7 +33,7 @@ log() { printf 'build-control-plane: %s\n' "$*" >&2; }
 
 where() {  # binary -> the path it has or will have
   case "$1" in
-    etcd | kube-apiserver | kube-controller-manager)
+    etcd | kube-apiserver | kube-controller-manager | kube-scheduler)
       if [ -n "${KUBEBUILDER_ASSETS:-}" ] && [ -x "$KUBEBUILDER_ASSETS/$1" ]; then
         echo "$KUBEBUILDER_ASSETS/$1"
       else
@@ -121,7 +122,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   for binary in "${missing[@]}"; do
     case "$binary" in
       etcd) build_etcd ;;
-      kube-apiserver | kube-controller-manager) kubernetes+=("$binary") ;;
+      kube-apiserver | kube-controller-manager | kube-scheduler) kubernetes+=("$binary") ;;
       kwok) install_tool kwok sigs.k8s.io/kwok/cmd/kwok "$KWOK_VERSION" ;;
       coredns) install_tool coredns github.com/coredns/coredns "$COREDNS_VERSION" ;;
       helm) install_tool helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION" ;;
