@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import ssl
 import statistics
 import subprocess
@@ -25,12 +24,12 @@ from typing import Any
 
 from bench import reviews
 from webhook import labels, seed
-from webhook.devcluster.controlplane import free_port, start_process, stop_pid
+from webhook.devcluster.controlplane import free_port, stop_pid
 from webhook.devcluster.environment import DevEnvironment
 from webhook.kube import ApiError, Kube
 from webhook.metrics import sample
 from webhook.objects import JsonObject
-from webhook.settings import Settings, to_env
+from webhook.settings import Settings
 
 RESULTS = Path(__file__).with_name("results.json")
 OLD, NEW, PLAIN = "bench-old", "bench-new", "bench-plain"
@@ -84,18 +83,10 @@ class Bench:
         if self.server_pid:
             stop_pid(self.server_pid)
         self.server_port = free_port()
-        pki = self.env.workdir / "webhook-certs"
-        args = [sys.executable, "-m", "bench.server", "--host", "127.0.0.1", "--port", str(self.server_port),
-                "--cert-file", str(pki / "tls.crt"), "--key-file", str(pki / "tls.key"),
-                "--kubeconfig", str(self.env.kubeconfig)]  # fmt: skip
         started = time.monotonic()
-        env = os.environ | to_env(self.settings) | {"MALLOC_ARENA_MAX": "2"}  # as the container image has it
-        self.server_pid = start_process(args, self.workdir / "bench-server.log", env=env).pid
-        while time.monotonic() - started < 600:
-            if self.get("/readyz")[0] == 200:
-                return time.monotonic() - started
-            time.sleep(0.05)
-        raise TimeoutError("the bench server did not become ready")
+        log = self.workdir / "bench-server.log"
+        self.server_pid = self.env.serve(self.settings, port=self.server_port, log=log, module="bench.server")
+        return time.monotonic() - started
 
     def get(self, path: str) -> tuple[int, str]:
         context = ssl.create_default_context(cafile=self.ca)

@@ -22,6 +22,13 @@ class KeyPair:
     key: PrivateKey
     cert: x509.Certificate
 
+    @classmethod
+    def from_pem(cls, cert_pem: bytes, key_pem: bytes) -> KeyPair:
+        key = serialization.load_pem_private_key(key_pem, password=None)
+        if not isinstance(key, ec.EllipticCurvePrivateKey):
+            raise ValueError("not an EC private key")
+        return cls(key, x509.load_pem_x509_certificate(cert_pem))
+
     @property
     def cert_pem(self) -> bytes:
         return self.cert.public_bytes(serialization.Encoding.PEM)
@@ -86,13 +93,6 @@ def make_client_cert(ca: KeyPair, *, user: str, groups: Sequence[str] = (), days
         .add_extension(_usage(), critical=True)
     )
     return KeyPair(key, builder.sign(ca.key, hashes.SHA256()))
-
-
-def load(cert_path: Path, key_path: Path) -> KeyPair:
-    key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
-    if not isinstance(key, ec.EllipticCurvePrivateKey):
-        raise ValueError(f"{key_path} is not an EC private key")
-    return KeyPair(key, x509.load_pem_x509_certificate(cert_path.read_bytes()))
 
 
 def _builder(subject: x509.Name, issuer: x509.Name, key: PrivateKey, days: int) -> x509.CertificateBuilder:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import socket
-import ssl
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -23,14 +22,9 @@ from webhook.kube import Kube, KubeCluster
 from webhook.lease import LeaderElector
 from webhook.metrics import Metrics
 from webhook.reconciler import Reconciler, writer
+from webhook.rotation import CertificateKeeper, Policy
 from webhook.settings import Settings
-
-
-def tls_context(config: Any, default_ssl_context_factory: Callable[[], ssl.SSLContext]) -> ssl.SSLContext:
-    """gunicorn's TLS context, refusing anything older than TLS 1.2."""
-    context = default_ssl_context_factory()
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    return context
+from webhook.tls import ReloadingContext
 
 
 def gunicorn_options(settings: Settings) -> dict[str, Any]:
@@ -43,7 +37,7 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         "keepalive": settings.keepalive_seconds,
         "certfile": settings.cert_file,
         "keyfile": settings.key_file,
-        "ssl_context": tls_context,
+        "ssl_context": ReloadingContext(settings.cert_file, settings.key_file),
         "timeout": 30,
         "graceful_timeout": 20,
         "accesslog": None,
@@ -79,6 +73,20 @@ def default_app(settings: Settings) -> Flask:
     live = KubeCluster(kube)
     cache = Cache(live)
     stop = threading.Event()
+    if settings.cert_secret:
+        keeper = CertificateKeeper(
+            kube,
+            namespace=settings.own_namespace,
+            secret=settings.cert_secret,
+            webhook_configurations=[settings.webhook_configuration],
+            cert_file=settings.cert_file,
+            key_file=settings.key_file,
+            policy=Policy(dns_names=settings.service_dns_names),
+        )
+        keeper.ensure()  # before the first connection: the files must exist
+        threading.Thread(
+            target=keeper.run, args=(stop,), kwargs={"every": settings.cert_check_seconds}, daemon=True
+        ).start()
     watch.start(cache, watching, stop)
     elector = LeaderElector(
         kube,
@@ -102,5 +110,24 @@ def default_app(settings: Settings) -> Flask:
     return create_app(settings, cache, metrics=metrics, ready=lambda: cache.synced)
 
 
+def certificate_keeper(settings: Settings, kube: Kube) -> CertificateKeeper | None:
+    """In self-managed mode, the keeper of the serving certificate, which it has just made sure of."""
+    if not settings.cert_secret:
+        return None
+    keeper = CertificateKeeper(
+        kube,
+        namespace=settings.own_namespace,
+        secret=settings.cert_secret,
+        webhook_configurations=[settings.webhook_configuration],
+        cert_file=settings.cert_file,
+        key_file=settings.key_file,
+        policy=Policy(dns_names=settings.service_dns_names),
+    )
+    keeper.ensure()
+    return keeper
+
+
 def serve(settings: Settings) -> None:
+    # Self-managed certificates exist before gunicorn starts: it checks the files it is given.
+    certificate_keeper(settings, Kube.connect(settings.kubeconfig, timeout=settings.api_timeout_seconds))
     WebhookServer(settings).run()

@@ -44,6 +44,20 @@ class Settings:
     key_file: str = "certs/tls.key"
     """Private key of the serving certificate (PEM)."""
 
+    cert_secret: str = ""
+    """Self-managed certificates: the Secret (in ``own_namespace``) where nsmigrate keeps its CA and
+    serving certificate, renews them and writes them to ``cert_file``/``key_file``. Empty: the files
+    are provided (cert-manager or an existing Secret, mounted)."""
+
+    service_name: str = "nsmigrate"
+    """The webhook's Service: the self-managed certificate is made for its DNS names."""
+
+    webhook_configuration: str = "nsmigrate"
+    """Name of the Mutating- and ValidatingWebhookConfiguration that self-managed mode injects its CA into."""
+
+    cert_check_seconds: float = 3600.0
+    """How often self-managed mode checks its certificate (renewed 30 days before it expires)."""
+
     kubeconfig: str | None = None
     """Kubeconfig to reach the API server; None means in-cluster, then the usual default file."""
 
@@ -71,6 +85,12 @@ class Settings:
 
     lease_name: str = "nsmigrate-reconciler"
     """The coordination.k8s.io Lease, in ``own_namespace``."""
+
+    @property
+    def service_dns_names(self) -> tuple[str, ...]:
+        """Every name the API server may use for the webhook's Service."""
+        short = f"{self.service_name}.{self.own_namespace}"
+        return (self.service_name, short, f"{short}.svc", f"{short}.svc.{self.cluster_domain}")
 
     @property
     def protected_namespaces(self) -> frozenset[str]:

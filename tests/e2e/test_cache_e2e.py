@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import sys
 
 import pytest
 
@@ -13,11 +11,10 @@ from tests.e2e.helpers import eventually, metrics
 from tests.e2e.test_mutation_e2e import apply_all, env_of, migrating
 from tests.e2e.test_validation_e2e import refused, with_proxy
 from webhook import seed
-from webhook.devcluster.controlplane import free_port, start_process, stop_pid
+from webhook.devcluster.controlplane import free_port, stop_pid
 from webhook.devcluster.environment import DevEnvironment
 from webhook.kube import Kube
 from webhook.metrics import sample as metric
-from webhook.settings import to_env
 
 pytestmark = pytest.mark.e2e
 
@@ -108,20 +105,8 @@ def test_local_service_created_just_before_the_workload_wins(kube: Kube, names: 
 def test_two_replicas_elect_one_reconciler(dev: DevEnvironment, kube: Kube, names: tuple[str, str]) -> None:
     port = free_port()
     log = dev.workdir / "second-webhook.log"
-    pki = dev.workdir / "webhook-certs"
-    args = [sys.executable, "-m", "webhook", "serve", "--host", "127.0.0.1", "--port", str(port),
-            "--cert-file", str(pki / "tls.crt"), "--key-file", str(pki / "tls.key"),
-            "--kubeconfig", str(dev.kubeconfig)]  # fmt: skip
-    second = start_process(args, log, env=os.environ | to_env(SETTINGS)).pid
+    second = dev.serve(SETTINGS, port=port, log=log)
     try:
-
-        def synced() -> bool:
-            try:
-                return metric(metrics(dev, port), "nsmigrate_cache_synced") == 1.0
-            except OSError:  # not listening yet
-                return False
-
-        eventually(synced, timeout=30)
         leaders = [metric(metrics(dev, p), "nsmigrate_reconciler_leader") for p in (dev.webhook_port, port)]
         assert sorted(leaders) == [0.0, 1.0]
 

@@ -105,32 +105,42 @@ class DevEnvironment:
         pki = self.workdir / "webhook-certs"
         ca = certs.make_ca("nsmigrate-dev-webhook-ca")
         ca.write(pki, "ca")
-        cert_file, key_file = certs.make_serving_cert(ca, dns_names=["localhost"], ip_addresses=["127.0.0.1"]).write(
-            pki, "tls"
-        )
+        certs.make_serving_cert(ca, dns_names=["localhost"], ip_addresses=["127.0.0.1"]).write(pki, "tls")
         self.webhook_port = free_port()
-        log = self.workdir / "webhook.log"
+        self.webhook_pid = self.serve(settings, port=self.webhook_port, log=self.workdir / "webhook.log")
+        return ca
+
+    def serve(self, settings: Settings, *, port: int, log: Path, module: str = "webhook") -> int:
+        """One more ``nsmigrate serve`` process against this control plane (its certificates default
+        to the dev webhook's); its pid, once ``/readyz`` answers. The caller stops it."""
+        pki = self.workdir / "webhook-certs"
+        cert_file = settings.cert_file if settings.cert_secret else str(pki / "tls.crt")
+        key_file = settings.key_file if settings.cert_secret else str(pki / "tls.key")
         args = [
-            sys.executable, "-m", "webhook", "serve",
+            sys.executable, "-m", module, "serve",
             "--host", "127.0.0.1",
-            "--port", str(self.webhook_port),
-            "--cert-file", str(cert_file),
-            "--key-file", str(key_file),
+            "--port", str(port),
+            "--cert-file", cert_file,
+            "--key-file", key_file,
             "--kubeconfig", str(self.kubeconfig),
         ]  # fmt: skip
-        self.webhook_pid = start_process(args, log, env=os.environ | to_env(settings)).pid
-        context = ssl.create_default_context(cadata=ca.cert_pem.decode())
-        deadline = time.monotonic() + 30
+        environment = os.environ | to_env(settings) | {"MALLOC_ARENA_MAX": "2"}
+        pid = start_process(args, log, env=environment).pid
+        # Readiness only: whether its certificate is trusted is for the caller to check.
+        unverified = ssl.create_default_context()
+        unverified.check_hostname = False
+        unverified.verify_mode = ssl.CERT_NONE
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                with urllib.request.urlopen(
-                    f"https://127.0.0.1:{self.webhook_port}/healthz", context=context, timeout=2
-                ) as answer:
+                url = f"https://127.0.0.1:{port}/readyz"
+                with urllib.request.urlopen(url, context=unverified, timeout=2) as answer:
                     if answer.status == 200:
-                        return ca
+                        return pid
             except OSError:
                 time.sleep(0.1)
-        raise ControlPlaneError(f"the webhook did not become healthy in 30 s:\n{log_tail(log)}")
+        stop_pid(pid)
+        raise ControlPlaneError(f"the webhook was not ready on port {port} in 60 s:\n{log_tail(log)}")
 
 
 def wait_until_called(kube: Kube, *, timeout: float = 30.0) -> None:
