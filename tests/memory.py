@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from webhook.callers import referring
@@ -61,6 +62,9 @@ class MemoryCluster:
 
     def services(self, namespace: str | None = None) -> list[Service]:
         return [s for s in self.service_records if namespace in (None, s.namespace)]
+
+    def services_named(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Service | None]:
+        return {key: self.service(*key) for key in keys}
 
     def referring(self, names: frozenset[str]) -> tuple[list[Workload], list[ConfigMap]]:
         return referring(names, self.workload_records, self.configmap_records)

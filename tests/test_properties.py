@@ -1,5 +1,6 @@
 """Properties over generated input: nothing crashes the server, and mutation is idempotent."""
 
+import copy
 import json
 from typing import Any
 
@@ -44,7 +45,10 @@ def test_host_spans_always_cover_their_host_text(value: str, variable: str) -> N
 def test_mutation_patch_is_idempotent(env: list[tuple[str, str]]) -> None:
     obj = seed.deployment("appa", "foo", {})
     obj["spec"]["template"]["spec"]["containers"][0]["env"] = [{"name": n, "value": v} for n, v in env]
-    first = plan_mutation(review(obj)["request"], CLUSTER, Settings())
+    request = review(obj)["request"]
+    untouched = copy.deepcopy(request["object"])
+    first = plan_mutation(request, CLUSTER, Settings())
+    assert request["object"] == untouched, "the object under review is never changed in place"
     mutated = jsonpatch.apply_patch(obj, first.patch)
     second = plan_mutation(review(mutated, operation="UPDATE")["request"], CLUSTER, Settings())
     assert second.patch == []

@@ -20,7 +20,10 @@ def resolver(*, local: tuple[str, ...] = ("servicea", "shared"), proxies: dict[s
             annotations={labels.PROXY_FOR: target},
         )
     return Resolver(
-        old_namespace="foobar", old_services=old, new_service_names=frozenset(local), cluster_domain="cluster.local"
+        old_namespace="foobar",
+        old_service=old.get,
+        is_local=frozenset(local).__contains__,
+        cluster_domain="cluster.local",
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any
 
 from webhook.cluster import Cluster
@@ -122,6 +122,9 @@ class Cache:
             if namespace is None:
                 return [service for services in self._services.values() for service in services.values()]
             return list(self._services.get(namespace, {}).values())
+
+    def services_named(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Service | None]:
+        return {key: self.service(*key) for key in keys}
 
     def workloads(self, namespace: str) -> list[Workload]:
         with self._reading():

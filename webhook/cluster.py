@@ -6,6 +6,7 @@ cache will serve the same lookups from memory.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from webhook.objects import ConfigMap, JsonObject, Namespace, Service, Workload
@@ -22,6 +23,10 @@ class ClusterView(Protocol):
 
     def services(self, namespace: str | None = None) -> list[Service]:
         """The Services of a namespace, or of every namespace."""
+        ...
+
+    def services_named(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Service | None]:
+        """Several Services by (namespace, name) at once, None for those that do not exist."""
         ...
 
     def workloads(self, namespace: str) -> list[Workload]: ...

@@ -8,7 +8,8 @@ are what the decisions use, and they are much faster to build). ``KubeCluster`` 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 from urllib.parse import quote
@@ -233,10 +234,18 @@ def _warnings(headers: Any) -> list[str]:
 
 
 class KubeCluster:
-    """The ``Cluster`` interface over live API reads (until a watch cache serves them)."""
+    """The ``Cluster`` interface over live API reads: for writes, for confirming what a cache cannot
+    vouch for, and for one-off commands."""
 
     def __init__(self, kube: Kube) -> None:
         self.kube = kube
+        self._pool: ThreadPoolExecutor | None = None
+
+    def services_named(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Service | None]:
+        """GETs made together, so that several cost about one round trip."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="api-get")
+        return dict(zip(keys, self._pool.map(lambda key: self.service(*key), keys), strict=True))
 
     def namespace(self, name: str) -> Namespace | None:
         obj = self.kube.get("Namespace", None, name)

@@ -6,7 +6,6 @@ side effect, creating proxies, bounded in time and never failing the admission.
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -15,7 +14,15 @@ from webhook import labels, proxies
 from webhook.cluster import Cluster, ClusterView
 from webhook.hosts import dns_name, is_short
 from webhook.migration import migration_of
-from webhook.objects import JsonObject, consumed_configmaps, dig, pod_template, strings, workload_from_object
+from webhook.objects import (
+    JsonObject,
+    consumed_configmaps,
+    dig,
+    env_editable_copy,
+    pod_template,
+    strings,
+    workload_from_object,
+)
 from webhook.patch import diff
 from webhook.proxies import ProxyPlan
 from webhook.review import AdmissionRequest, Response, patched
@@ -57,11 +64,10 @@ def plan_mutation(request: AdmissionRequest, view: ClusterView, settings: Settin
         return MutationPlan(warnings=[problem] if problem else [])
     old = migration.old
 
-    new_services = view.services(namespace)
     resolver = Resolver(
         old_namespace=old,
-        old_services={service.name: service for service in view.services(old)},
-        new_service_names=frozenset(service.name for service in new_services),
+        old_service=lambda name: view.service(old, name),
+        is_local=lambda name: view.service(namespace, name) is not None,
         cluster_domain=settings.cluster_domain,
     )
     if request["operation"] == "CREATE":
@@ -74,7 +80,7 @@ def plan_mutation(request: AdmissionRequest, view: ClusterView, settings: Settin
 
     plans: list[ProxyPlan] = []
     pod_labels = strings(dig(template, "metadata").get("labels"))
-    moved = [service for service in new_services if service.selects(pod_labels) and not service.is_proxy]
+    moved = [service for service in view.services(namespace) if service.selects(pod_labels) and not service.is_proxy]
     if moved and not migration.consent:
         warnings.append(f"no proxies: namespace {old} lacks the consent label {labels.SOURCE}=true")
     elif moved:
@@ -87,25 +93,23 @@ def plan_mutation(request: AdmissionRequest, view: ClusterView, settings: Settin
 
 
 def _confirmed(resolver: Resolver, names: set[str], *, view: ClusterView, namespace: str) -> Resolver:
-    """The resolver, with what the API server says now about each short name the cache cannot vouch for.
+    """The resolver, with what the API server says now about each short name the cache does not
+    know as a local Service.
 
     `kubectl apply -f dir/` creates Services and, milliseconds later, the workloads calling them:
-    a first deploy must not be decided on a cache that has not seen them yet. One GET per name (a
-    consistent read that does not wait on the API server's own watch cache, unlike a LIST)."""
-    uncertain = names - resolver.new_service_names
+    a first deploy must not be decided on a cache that has not seen them yet. The reads are GETs,
+    made together (consistent reads that, unlike a LIST, do not wait on the API server's cache)."""
+    uncertain = sorted(name for name in names if not resolver.is_local(name))
     if not uncertain:
         return resolver
-    live = view.live()
-    local = set(resolver.new_service_names)
-    old_services = dict(resolver.old_services)
-    for name in sorted(uncertain):
-        if live.service(namespace, name) is not None:
-            local.add(name)
-        elif (found := live.service(resolver.old_namespace, name)) is not None:
-            old_services[name] = found
-        else:
-            old_services.pop(name, None)
-    return replace(resolver, new_service_names=frozenset(local), old_services=old_services)
+    found = view.live().services_named([(ns, name) for name in uncertain for ns in (namespace, resolver.old_namespace)])
+    local = {name for name in uncertain if found[(namespace, name)] is not None}
+    confirmed = {name: found[(resolver.old_namespace, name)] for name in uncertain}
+    return replace(
+        resolver,
+        is_local=lambda name: name in local if name in confirmed else resolver.is_local(name),
+        old_service=lambda name: confirmed[name] if name in confirmed else resolver.old_service(name),
+    )
 
 
 def _short_names(obj: JsonObject) -> set[str]:
@@ -117,7 +121,7 @@ def _short_names(obj: JsonObject) -> set[str]:
 
 def _rewritten(obj: JsonObject, resolver: Resolver) -> tuple[JsonObject, list[Rewrite]]:
     """A copy of ``obj`` with its env rewritten, and the rewrites made."""
-    mutated = copy.deepcopy(obj)
+    mutated = env_editable_copy(obj)
     return mutated, rewrite_env(dig(pod_template(mutated), "spec"), resolver)
 
 

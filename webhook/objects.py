@@ -166,6 +166,34 @@ def pod_template(obj: JsonObject) -> JsonObject | None:
     return (dig(obj, *path) or None) if path else None
 
 
+def env_editable_copy(obj: JsonObject) -> JsonObject:
+    """A copy of a workload object in which annotations and env entries may be changed; every other
+    part is shared with ``obj`` (which stays untouched), so copying and diffing cost little."""
+    copy = dict(obj)
+    if isinstance(obj.get("metadata"), dict):
+        copy["metadata"] = dict(obj["metadata"])
+        if isinstance(obj["metadata"].get("annotations"), dict):
+            copy["metadata"]["annotations"] = dict(obj["metadata"]["annotations"])
+    node = copy
+    path = () if obj.get("kind") == "Pod" else POD_TEMPLATE_PATHS.get(str(obj.get("kind")), ())
+    for key in (*path, "spec"):
+        if not isinstance(node.get(key), dict):
+            return copy
+        node[key] = dict(node[key])
+        node = node[key]
+    for list_name in CONTAINER_LISTS:
+        if isinstance(node.get(list_name), list):
+            node[list_name] = [_env_copy(container) for container in node[list_name]]
+    return copy
+
+
+def _env_copy(container: object) -> object:
+    if not isinstance(container, dict) or not isinstance(container.get("env"), list):
+        return container
+    env = [dict(entry) if isinstance(entry, dict) else entry for entry in container["env"]]
+    return {**container, "env": env}
+
+
 def containers(pod_spec: JsonObject) -> Iterator[JsonObject]:
     """Init containers then containers: every container whose env nsmigrate reads."""
     for list_name in CONTAINER_LISTS:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from webhook.hosts import HostRef, find_hosts, replace_hosts
@@ -15,11 +15,15 @@ def full_name(service: str, namespace: str, cluster_domain: str) -> str:
 
 @dataclass(frozen=True)
 class Resolver:
-    """What a short name means to a workload that moved from ``old_namespace`` to a new one."""
+    """What a short name means to a workload that moved from ``old_namespace`` to a new one.
+
+    Both lookups are by name (a cache answers each in constant time, whatever the namespace's size)."""
 
     old_namespace: str
-    old_services: Mapping[str, Service]
-    new_service_names: frozenset[str]
+    old_service: Callable[[str], Service | None]
+    """The Service of that name in the old namespace."""
+    is_local: Callable[[str], bool]
+    """Whether a Service of that name exists in the new namespace."""
     cluster_domain: str
 
     def target(self, name: str) -> str | None:
@@ -28,9 +32,9 @@ class Resolver:
         A Service in the new namespace wins, as DNS would; an old-namespace proxy is skipped in
         favour of its own target, so that no new caller keeps the proxy alive.
         """
-        if name in self.new_service_names:
+        if self.is_local(name):
             return None
-        service = self.old_services.get(name)
+        service = self.old_service(name)
         if service is None:
             return None
         namespace, target = service.proxy_target or (self.old_namespace, name)
