@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export GOTOOLCHAIN := local
 
-.PHONY: demo test setup binaries lint unit e2e dev-up dev-down constraints clean
+.PHONY: demo test setup binaries deploy image-lint lint unit e2e bench bench-quick dev-up dev-down constraints clean
 
 demo: setup binaries ## the seed migration on a fresh local control plane
 	$(BIN)/nsmigrate demo
@@ -22,14 +22,22 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet --constraint constraints.txt --editable '.[dev]'
 	touch $@
 
-binaries: ## build (or find) etcd and kube-apiserver; honours KUBEBUILDER_ASSETS
-	bash webhook/devcluster/build.sh
+binaries: ## build (or find) the control plane, kwok, CoreDNS and helm; honours KUBEBUILDER_ASSETS
+	bash webhook/devcluster/build.sh all
+
+deploy: setup binaries ## re-render deploy/nsmigrate.yaml from the chart
+	$(BIN)/python -m webhook.devcluster.chart deploy/nsmigrate.yaml
+
+image-lint: setup ## lint the Dockerfile (no container engine runs here)
+	$(BIN)/hadolint Dockerfile
 
 lint: setup
-	$(BIN)/ruff check webhook tests
-	$(BIN)/ruff format --check webhook tests
+	$(BIN)/ruff check webhook tests bench
+	$(BIN)/ruff format --check webhook tests bench
 	$(BIN)/mypy
+	$(BIN)/mypy bench
 	$(BIN)/lint-imports
+	$(BIN)/hadolint Dockerfile
 
 unit: setup
 	$(BIN)/pytest --ignore=tests/e2e

@@ -50,6 +50,15 @@ RESOURCES: Mapping[str, Resource] = {
     "DaemonSet": Resource("apps/v1", "daemonsets"),
     "Job": Resource("batch/v1", "jobs"),
     "CronJob": Resource("batch/v1", "cronjobs"),
+    "Secret": Resource("v1", "secrets"),
+    "ServiceAccount": Resource("v1", "serviceaccounts"),
+    "Lease": Resource("coordination.k8s.io/v1", "leases"),
+    "PodDisruptionBudget": Resource("policy/v1", "poddisruptionbudgets"),
+    "NetworkPolicy": Resource("networking.k8s.io/v1", "networkpolicies"),
+    "Role": Resource("rbac.authorization.k8s.io/v1", "roles"),
+    "RoleBinding": Resource("rbac.authorization.k8s.io/v1", "rolebindings"),
+    "ClusterRole": Resource("rbac.authorization.k8s.io/v1", "clusterroles", namespaced=False),
+    "ClusterRoleBinding": Resource("rbac.authorization.k8s.io/v1", "clusterrolebindings", namespaced=False),
     "MutatingWebhookConfiguration": Resource(
         "admissionregistration.k8s.io/v1", "mutatingwebhookconfigurations", namespaced=False
     ),

@@ -1,0 +1,82 @@
+"""The Helm chart: lint, rendering in each certificate mode, guards, and deploy/ kept in step."""
+
+import subprocess
+
+import pytest
+import yaml
+
+from webhook.devcluster import chart
+
+
+def kinds(rendered: str) -> list[str]:
+    return [doc["kind"] for doc in yaml.safe_load_all(rendered) if doc]
+
+
+def test_chart_lints() -> None:
+    output = chart.helm("lint", str(chart.CHART), "--strict", "--kube-version", chart.KUBE_VERSION)
+    assert "0 chart(s) failed" in output
+
+
+def test_deploy_manifests_are_the_rendered_chart() -> None:
+    assert chart.DEPLOY.read_text() == chart.deploy_manifests(), "deploy/ drifted: run `make deploy`"
+
+
+def test_default_rendering_has_every_piece() -> None:
+    assert sorted(kinds(chart.render())) == sorted(
+        [
+            "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "Service", "Deployment",
+            "PodDisruptionBudget", "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration", "Pod",
+        ]
+    )  # fmt: skip
+
+
+def test_self_managed_mode_leaves_the_ca_bundle_to_nsmigrate() -> None:
+    documents = {doc["kind"]: doc for doc in yaml.safe_load_all(chart.render()) if doc}
+    env = {
+        e["name"]: e.get("value") for e in documents["Deployment"]["spec"]["template"]["spec"]["containers"][0]["env"]
+    }
+    assert env["NSMIGRATE_CERT_SECRET"] == "nsmigrate-tls"
+    assert "caBundle" not in documents["MutatingWebhookConfiguration"]["webhooks"][0]["clientConfig"]
+
+
+def test_cert_manager_mode_makes_a_certificate_and_asks_for_ca_injection() -> None:
+    rendered = chart.render("certificates.mode=cert-manager")
+    documents = [doc for doc in yaml.safe_load_all(rendered) if doc]
+    assert kinds(rendered).count("Certificate") == 2
+    webhooks = [doc for doc in documents if doc["kind"].endswith("WebhookConfiguration")]
+    assert all(
+        doc["metadata"]["annotations"]["cert-manager.io/inject-ca-from"] == "nsmigrate/nsmigrate" for doc in webhooks
+    )
+
+
+def test_secret_mode_requires_a_ca_bundle() -> None:
+    with pytest.raises(subprocess.CalledProcessError) as failed:
+        chart.render("certificates.mode=secret")
+    assert "certificates.caBundle is required" in failed.value.stderr
+    rendered = chart.render("certificates.mode=secret", "certificates.caBundle=PEM")
+    webhook = next(doc for doc in yaml.safe_load_all(rendered) if doc and doc["kind"] == "MutatingWebhookConfiguration")
+    assert webhook["webhooks"][0]["clientConfig"]["caBundle"] == "UEVN"
+
+
+@pytest.mark.parametrize(
+    ("value", "complaint"),
+    [
+        ("webhook.failurePolicy=Maybe", "value must be one of 'Fail', 'Ignore'"),
+        ("replicaCount=0", "minimum"),
+        ("certificates.mode=vault", "value must be one of"),
+        ("unknownKey=1", "additional properties"),
+    ],
+)
+def test_schema_refuses_bad_values(value: str, complaint: str) -> None:
+    with pytest.raises(subprocess.CalledProcessError) as failed:
+        chart.render(value)
+    assert complaint in failed.value.stderr
+
+
+def test_optional_pieces_render_when_enabled() -> None:
+    rendered = chart.render(
+        "networkPolicy.enabled=true", "serviceMonitor.enabled=true", "podDisruptionBudget.enabled=false"
+    )
+    assert "NetworkPolicy" in kinds(rendered)
+    assert "ServiceMonitor" in kinds(rendered)
+    assert "PodDisruptionBudget" not in kinds(rendered)
