@@ -13,6 +13,7 @@ import sys
 from flask import Flask, Response, jsonify, request
 
 from webhook import cli, review, server, settings
+from webhook.kube import Kube
 
 
 def with_noop(app: Flask) -> Flask:
@@ -27,7 +28,7 @@ def with_noop(app: Flask) -> Flask:
 def main(argv: list[str]) -> None:
     args = cli.serve_arguments().parse_args(argv[1:] if argv[:1] == ["serve"] else argv)
     config = settings.from_env(**cli.serve_overrides(args))
-    server.certificate_keeper(config, server.Kube.connect(config.kubeconfig))
+    server.certificate_keeper(config, Kube.connect(config.kubeconfig))
     server.WebhookServer(config, app_factory=lambda: with_noop(server.default_app(config))).run()
 
 
