@@ -7,6 +7,7 @@ caller's business.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -67,14 +68,26 @@ def is_short(host: str) -> bool:
     return "." not in host
 
 
+_ADDRESS_WORD = re.compile("|".join(ADDRESS_WORDS), re.IGNORECASE)
+
+
 def is_address_variable(variable: str) -> bool:
     """Whether a variable (or ConfigMap key) of this name may hold a bare host name."""
-    upper = variable.upper()
-    return any(word in upper for word in ADDRESS_WORDS)
+    return _ADDRESS_WORD.search(variable) is not None
 
 
-def find_hosts(value: str, *, variable: str = "") -> list[HostRef]:
+def find_hosts(value: str, *, variable: str = "") -> tuple[HostRef, ...]:
     """Every host reference in ``value``, in order; ``variable`` is the env name or data key."""
+    return _find_hosts(value, variable)
+
+
+@functools.lru_cache(maxsize=8192)
+def _find_hosts(value: str, variable: str) -> tuple[HostRef, ...]:
+    # Remembered: the same manifests are applied again and again, and many share their values.
+    return tuple(_scan(value, variable))
+
+
+def _scan(value: str, variable: str) -> list[HostRef]:
     if ":" not in value:  # no URL, no host:port: at most a bare name (the common case, kept cheap)
         whole = _WHOLE_NAME.fullmatch(value) if is_address_variable(variable) else None
         return [ref] if whole and _is_name(ref := _ref(value, whole.start("host"), whole.end("host"))) else []

@@ -98,17 +98,26 @@ def _confirmed(resolver: Resolver, names: set[str], *, view: ClusterView, namesp
 
     `kubectl apply -f dir/` creates Services and, milliseconds later, the workloads calling them:
     a first deploy must not be decided on a cache that has not seen them yet. The reads are GETs,
-    made together (consistent reads that, unlike a LIST, do not wait on the API server's cache)."""
+    made together (consistent reads that, unlike a LIST, do not wait on the API server's cache):
+    for a name the cache knows in the old namespace, whether it now exists in the new one; for a
+    name it knows nowhere, whether it now exists in the old one (and then in the new one). An old
+    Service deleted in the same moment needs no read: its name resolves nowhere, short or full."""
     uncertain = sorted(name for name in names if not resolver.is_local(name))
     if not uncertain:
         return resolver
-    found = view.live().services_named([(ns, name) for name in uncertain for ns in (namespace, resolver.old_namespace)])
-    local = {name for name in uncertain if found[(namespace, name)] is not None}
-    confirmed = {name: found[(resolver.old_namespace, name)] for name in uncertain}
+    live = view.live()
+    old = resolver.old_namespace
+    known = [name for name in uncertain if resolver.old_service(name) is not None]
+    unknown = [name for name in uncertain if name not in known]
+    found = live.services_named([(namespace, name) for name in known] + [(old, name) for name in unknown])
+    appeared = [name for name in unknown if found[(old, name)] is not None]
+    found |= live.services_named([(namespace, name) for name in appeared]) if appeared else {}
+    local = {name for name in known + appeared if found[(namespace, name)] is not None}
+    new_in_old = {name: found[(old, name)] for name in unknown}
     return replace(
         resolver,
-        is_local=lambda name: name in local if name in confirmed else resolver.is_local(name),
-        old_service=lambda name: confirmed[name] if name in confirmed else resolver.old_service(name),
+        is_local=lambda name: name in local or resolver.is_local(name),
+        old_service=lambda name: new_in_old[name] if name in new_in_old else resolver.old_service(name),
     )
 
 

@@ -63,6 +63,8 @@ def rewrite_value(value: str, *, variable: str, resolver: Resolver) -> tuple[str
         target = resolver.target(ref.name) if ref.is_short else None
         if target is not None:
             replacements[ref] = target
+    if not replacements:
+        return value, ()
     changed = tuple((ref.host, target) for ref, target in replacements.items())
     return replace_hosts(value, replacements), changed
 
