@@ -45,6 +45,14 @@ unit: setup
 e2e: setup binaries
 	$(BIN)/pytest tests/e2e
 
+bench: setup binaries ## full benchmarks (10,000-object scale), results in bench/results.json and docs/
+	$(BIN)/pip install --quiet --constraint constraints.txt --editable '.[dev,bench]'
+	$(BIN)/python -m bench.run --full
+	$(BIN)/python -m bench.plot
+
+bench-quick: setup binaries ## the same measurements at smaller sizes (under two minutes; CI runs it)
+	$(BIN)/python -m bench.run
+
 dev-up: setup binaries
 	$(BIN)/nsmigrate dev up
 

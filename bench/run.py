@@ -32,6 +32,8 @@ from webhook.objects import JsonObject
 from webhook.settings import Settings
 
 RESULTS = Path(__file__).with_name("results.json")
+FILL_STEPS = (0.1, 0.4, 1.0)
+"""Fractions of the full size at which admissions are measured again (for latency against size)."""
 OLD, NEW, PLAIN = "bench-old", "bench-new", "bench-plain"
 
 
@@ -73,6 +75,7 @@ class Bench:
         self.settings = Settings()
         self.server_pid = 0
         self.server_port = 0
+        self.filled: tuple[int, ...] = (0, 0, 0)
 
     @property
     def ca(self) -> str:
@@ -156,17 +159,18 @@ class Bench:
                 timings[key].append(time.perf_counter() - started)
         return {key: summary(values, sum(values)) for key, values in timings.items()}
 
-    def fill(self, kube: Kube) -> int:
-        """Deployments, Services and ConfigMaps in plain namespaces, created in parallel."""
+    def fill(self, kube: Kube, fraction: float) -> int:
+        """Deployments, Services and ConfigMaps in plain namespaces, created in parallel, up to
+        ``fraction`` of the size (objects already there are skipped)."""
         namespaces = [f"fill-{n}" for n in range(20)]
         for namespace in namespaces:
             kube.apply(seed.namespace(namespace))
         manifests: list[JsonObject] = []
-        for n in range(self.size.deployments):
+        for n in range(self.filled[0], round(self.size.deployments * fraction)):
             manifests.append(seed.deployment(f"d{n}", namespaces[n % 20], {"PEER_URL": f"http://s{n}/", "MODE": "x"}))
-        for n in range(self.size.services):
+        for n in range(self.filled[1], round(self.size.services * fraction)):
             manifests.append(seed.service(f"s{n}", namespaces[n % 20], f"d{n}"))
-        for n in range(self.size.configmaps):
+        for n in range(self.filled[2], round(self.size.configmaps * fraction)):
             manifests.append(
                 {
                     "apiVersion": "v1",
@@ -185,6 +189,9 @@ class Bench:
 
         with ThreadPoolExecutor(max_workers=8) as pool:
             list(pool.map(create, manifests))
+        self.filled = tuple(
+            round(total * fraction) for total in (self.size.deployments, self.size.services, self.size.configmaps)
+        )
         return len(manifests)
 
     def scenario(self, kube: Kube) -> None:
@@ -206,45 +213,47 @@ class Bench:
                 raise TimeoutError("the proxy of the bench scenario did not appear")
             time.sleep(0.1)
 
+    def step(self, sync_seconds: float) -> dict[str, Any]:
+        """Admission figures, memory and sync time with the cluster as it is now."""
+        objects = self.metric("nsmigrate_cache_objects")
+        self.say(f"admissions with {objects:.0f} objects cached ...")
+        return {
+            "objects": objects,
+            "admissions": self.admissions(),
+            "rss_mib": self.rss_mib(),
+            "sync_seconds": sync_seconds,
+        }
+
     def run(self) -> dict[str, Any]:
         self.say("starting etcd, kube-apiserver and the registered webhook ...")
         self.env.up(self.settings)
         try:
             kube = Kube.connect(str(self.env.kubeconfig), timeout=30, pool_size=16)
             self.scenario(kube)
-            self.start_server()
+            steps = [self.step(self.start_server())]
             self.wait_for_proxy(kube)
-            small_objects = self.metric("nsmigrate_cache_objects")
-            self.say(f"admissions with {small_objects:.0f} objects cached ...")
-            small = self.admissions()
-            rss_small = self.rss_mib()
             self.say("Deployment CREATE through the API server, with and without the webhook ...")
             creates = self.create_latency(kube)
-            self.say(f"creating {self.size.deployments} Deployments, {self.size.services} Services, "
-                     f"{self.size.configmaps} ConfigMaps ...")  # fmt: skip
-            started = time.monotonic()
-            self.fill(kube)
-            fill_seconds = time.monotonic() - started
-            sync_seconds = self.start_server()
-            large_objects = self.metric("nsmigrate_cache_objects")
-            self.say(f"admissions with {large_objects:.0f} objects cached ...")
-            large = self.admissions()
-            rss_large = self.rss_mib()
+            for fraction in FILL_STEPS:
+                self.say(f"filling to {fraction:.0%} of {self.size.deployments} Deployments, {self.size.services} "
+                         f"Services, {self.size.configmaps} ConfigMaps ...")  # fmt: skip
+                self.fill(kube, fraction)
+                steps.append(self.step(self.start_server()))
             reads = self.metric("nsmigrate_api_requests_total", verb="read", during_admission="true")
         finally:
             if self.server_pid:
                 stop_pid(self.server_pid)
             self.env.down()
         return {
-            "small": small,
-            "large": large,
+            "steps": steps,
+            "small": steps[0]["admissions"],
+            "large": steps[-1]["admissions"],
             "creates": creates,
-            "objects_small": small_objects,
-            "objects_large": large_objects,
-            "rss_mib_small": rss_small,
-            "rss_mib_large": rss_large,
-            "sync_seconds_large": sync_seconds,
-            "fill_seconds": fill_seconds,
+            "objects_small": steps[0]["objects"],
+            "objects_large": steps[-1]["objects"],
+            "rss_mib_small": steps[0]["rss_mib"],
+            "rss_mib_large": steps[-1]["rss_mib"],
+            "sync_seconds_large": steps[-1]["sync_seconds"],
             "api_reads_on_admission": reads,
         }
 
@@ -269,11 +278,10 @@ def ratios(raw: dict[str, Any]) -> dict[str, float]:
 
 def table(raw: dict[str, Any], figures: dict[str, float]) -> str:
     rows = ["| measurement | p50 ms | p99 ms | req/s |", "|---|---|---|---|"]
-    for size in ("small", "large"):
-        objects = raw[f"objects_{size}"]
-        for name, result in raw[size].items():
+    for step in raw["steps"]:
+        for name, result in step["admissions"].items():
             rows.append(
-                f"| {name} ({objects:.0f} objects) | {result['p50_ms']:.2f} | {result['p99_ms']:.2f} | "
+                f"| {name} ({step['objects']:.0f} objects) | {result['p50_ms']:.2f} | {result['p99_ms']:.2f} | "
                 f"{result['per_second']:.0f} |"
             )
     for key, result in raw["creates"].items():
