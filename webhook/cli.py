@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import datetime
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from webhook import certs, demo, settings
+from webhook.devcluster.controlplane import COMPONENTS
 from webhook.devcluster.environment import DevEnvironment
+from webhook.handover import plan_handover
+from webhook.kube import Kube, KubeCluster
 from webhook.server import serve
 
 DEFAULT_DEV_DIR = Path.home() / ".cache" / "nsmigrate" / "dev"
@@ -51,11 +55,23 @@ def _parser() -> argparse.ArgumentParser:
     dev = commands.add_parser("dev", help="a local control plane with the webhook registered")
     dev.add_argument("--dir", type=Path, default=DEFAULT_DEV_DIR, help=f"state directory (default {DEFAULT_DEV_DIR})")
     dev_commands = dev.add_subparsers(title="dev commands", required=True)
-    dev_commands.add_parser("up", help="start it and print the kubeconfig path").set_defaults(run=_dev_up)
+    up = dev_commands.add_parser("up", help="start it and print the kubeconfig path")
+    up.add_argument("--bare", action="store_true", help="etcd and kube-apiserver only (no controllers, nodes, DNS)")
+    up.set_defaults(run=_dev_up)
     dev_commands.add_parser("down", help="stop it").set_defaults(run=_dev_down)
 
     demo = commands.add_parser("demo", help="run the seed migration on a fresh local control plane")
     demo.set_defaults(run=_demo)
+
+    for name, run, text in (
+        ("handover", _handover, "convert a live old-namespace Service into the proxy (its new side must be Available)"),
+        ("rollback", _rollback, "restore a handed-over Service; the automatic handover then leaves it alone"),
+    ):
+        command = commands.add_parser(name, help=text)
+        command.add_argument("service", metavar="NAMESPACE/NAME")
+        command.add_argument("--kubeconfig", help="kubeconfig (default: KUBECONFIG, in-cluster, ~/.kube/config)")
+        command.add_argument("--cluster-domain", default="cluster.local", help="cluster DNS domain")
+        command.set_defaults(run=run)
     return parser
 
 
@@ -101,7 +117,7 @@ def _dev_up(args: argparse.Namespace) -> int:
     if (previous := DevEnvironment.load(args.dir)) is not None:
         previous.down()
     environment = DevEnvironment(args.dir)
-    environment.up(settings.from_env())
+    environment.up(settings.from_env(), components=() if args.bare else COMPONENTS)
     print(environment.kubeconfig)
     return 0
 
@@ -112,6 +128,42 @@ def _dev_down(args: argparse.Namespace) -> int:
         print(f"nothing running (no state in {args.dir})", file=sys.stderr)
         return 0
     environment.down()
+    return 0
+
+
+def _service_argument(text: str) -> tuple[str, str]:
+    namespace, _, name = text.partition("/")
+    if not namespace or not name:
+        raise ValueError(f"expected NAMESPACE/NAME, got {text!r}")
+    return namespace, name
+
+
+def _handover(args: argparse.Namespace) -> int:
+    namespace, name = _service_argument(args.service)
+    cluster = KubeCluster(Kube.connect(args.kubeconfig))
+    config = settings.from_env(cluster_domain=args.cluster_domain)
+    try:
+        plan = plan_handover(cluster, config, namespace=namespace, name=name)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    if not plan.ready:
+        print(f"error: not handing over {plan.where} yet: {plan.reason}", file=sys.stderr)
+        return 1
+    cluster.hand_over(namespace, name, target=plan.target, cluster_domain=config.cluster_domain)
+    print(f"service/{name} -n {namespace} handed over: now a proxy for {plan.target.namespace}/{plan.target.name}")
+    return 0
+
+
+def _rollback(args: argparse.Namespace) -> int:
+    namespace, name = _service_argument(args.service)
+    cluster = KubeCluster(Kube.connect(args.kubeconfig))
+    try:
+        cluster.roll_back(namespace, name, now=datetime.datetime.now(datetime.UTC))
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"service/{name} -n {namespace} rolled back: its original spec is restored; no automatic handover")
     return 0
 
 

@@ -7,6 +7,7 @@ are what the decisions use, and they are much faster to build). ``KubeCluster`` 
 
 from __future__ import annotations
 
+import datetime
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -17,6 +18,7 @@ from urllib.parse import quote
 from kubernetes import client, config
 
 from webhook.callers import referring
+from webhook.handover import handover_manifest, rollback_manifest
 from webhook.objects import (
     ConfigMap,
     JsonObject,
@@ -51,6 +53,7 @@ RESOURCES: Mapping[str, Resource] = {
     "Job": Resource("batch/v1", "jobs"),
     "CronJob": Resource("batch/v1", "cronjobs"),
     "Secret": Resource("v1", "secrets"),
+    "Node": Resource("v1", "nodes", namespaced=False),
     "ServiceAccount": Resource("v1", "serviceaccounts"),
     "Lease": Resource("coordination.k8s.io/v1", "leases"),
     "PodDisruptionBudget": Resource("policy/v1", "poddisruptionbudgets"),
@@ -304,6 +307,40 @@ class KubeCluster:
         except ApiError as error:
             if error.status != 404:
                 raise
+
+    def hand_over(self, namespace: str, name: str, *, target: Service, cluster_domain: str) -> JsonObject:
+        """Convert the live Service into the proxy for ``target``: one UPDATE (retried on conflict)."""
+        for _ in range(5):
+            live = self.kube.get("Service", namespace, name)
+            if live is None:
+                raise ApiError(404, f"service {namespace}/{name} not found")
+            if service_from_object(live).is_proxy:
+                return live
+            body = handover_manifest(live, target=target, cluster_domain=cluster_domain)
+            try:
+                return self.kube.request("PUT", path_of("Service", namespace, name), body=body).body
+            except ApiError as error:
+                if error.status != 409:
+                    raise
+        raise ApiError(409, f"service {namespace}/{name} kept changing during the handover")
+
+    def roll_back(self, namespace: str, name: str, *, now: datetime.datetime) -> JsonObject:
+        """Restore a handed-over Service; its old cluster IP too, unless another Service took it."""
+        for _ in range(5):
+            proxy = self.kube.get("Service", namespace, name)
+            if proxy is None:
+                raise ApiError(404, f"service {namespace}/{name} not found")
+            body = rollback_manifest(proxy, now=now)
+            try:
+                return self.kube.request("PUT", path_of("Service", namespace, name), body=body).body
+            except ApiError as error:
+                if error.status == 422 and "clusterIP" in body["spec"]:
+                    for field in ("clusterIP", "clusterIPs"):
+                        body["spec"].pop(field, None)
+                    return self.kube.request("PUT", path_of("Service", namespace, name), body=body).body
+                if error.status != 409:
+                    raise
+        raise ApiError(409, f"service {namespace}/{name} kept changing during the rollback")
 
     def record_event(self, event: JsonObject) -> None:
         """Create the Event, or bump the count of the one of that name (optimistic, retried)."""

@@ -17,6 +17,9 @@ SKIP: Final = "nsmigrate.io/skip"
 REWRITTEN_ENV: Final = "nsmigrate.io/rewritten-env"
 """On a workload: JSON list of the env rewrites nsmigrate made."""
 
+ROLLED_BACK: Final = "nsmigrate.io/rolled-back"
+"""On an old-namespace Service, the time it was rolled back: the automatic handover leaves it alone."""
+
 PROXY_FOR: Final = "nsmigrate.io/proxy-for"
 """On a proxy Service: "namespace/name" of the Service it points at."""
 

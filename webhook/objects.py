@@ -97,6 +97,10 @@ class Workload:
     """ConfigMaps consumed: name -> the keys read, or None for all of them."""
     pod_labels: Mapping[str, str] = field(default_factory=dict)
     owner_kind: str | None = None
+    available: bool = False
+    """It serves: a Deployment reports Available, a StatefulSet or DaemonSet has every replica ready."""
+    readiness: str = ""
+    """How far it is, for people: "1/3 ready"."""
 
     @property
     def counted_through_owner(self) -> bool:
@@ -258,7 +262,29 @@ def workload_from_object(obj: JsonObject) -> Workload | None:
         configmaps=consumed_configmaps(pod_spec) or _NONE,
         pod_labels=shared_strings(dig(template, "metadata").get("labels")),
         owner_kind=str(owner["kind"]) if "kind" in owner else None,
+        **_availability(obj),
     )
+
+
+def _availability(obj: JsonObject) -> dict[str, Any]:
+    """``available`` and ``readiness`` of a workload, from its status."""
+    kind, spec, status = obj.get("kind"), dig(obj, "spec"), dig(obj, "status")
+    if kind == "Deployment":
+        wanted, ready = spec.get("replicas", 1), status.get("readyReplicas", 0)
+        conditions = {c.get("type"): c.get("status") for c in entries(status.get("conditions"))}
+        current = status.get("observedGeneration", 0) >= dig(obj, "metadata").get("generation", 0)
+        return {"available": conditions.get("Available") == "True" and current, "readiness": f"{ready}/{wanted} ready"}
+    if kind == "StatefulSet":
+        wanted, ready = spec.get("replicas", 1), status.get("readyReplicas", 0)
+        return {"available": isinstance(ready, int) and ready >= wanted, "readiness": f"{ready}/{wanted} ready"}
+    if kind == "DaemonSet":
+        wanted, ready = status.get("desiredNumberScheduled", 0), status.get("numberAvailable", 0)
+        return {"available": isinstance(ready, int) and 0 < wanted <= ready, "readiness": f"{ready}/{wanted} ready"}
+    if kind == "Pod":
+        conditions = {c.get("type"): c.get("status") for c in entries(status.get("conditions"))}
+        ready = conditions.get("Ready") == "True"
+        return {"available": ready, "readiness": "ready" if ready else "not ready"}
+    return {"available": False, "readiness": "not a serving workload"}
 
 
 def service_from_object(obj: JsonObject) -> Service:

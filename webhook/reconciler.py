@@ -21,19 +21,22 @@ from typing import Literal, Protocol
 from webhook import labels, logs, proxies
 from webhook.callers import callers_of
 from webhook.cluster import ClusterView
+from webhook.handover import pending_handovers
 from webhook.migration import migration_of
-from webhook.objects import JsonObject
+from webhook.objects import JsonObject, Service
 from webhook.settings import Settings
 
 
 @dataclass(frozen=True)
 class Action:
-    verb: Literal["create", "update", "delete"]
+    verb: Literal["create", "update", "delete", "handover"]
     namespace: str
     name: str
     reason: str
     body: JsonObject = field(default_factory=dict)
     """create: the manifest; update: a merge patch; delete: preconditions."""
+    target: Service | None = None
+    """handover: the Service the old one becomes the proxy for."""
 
 
 @dataclass
@@ -45,7 +48,20 @@ class Orphans:
 
 def plan_reconcile(view: ClusterView, settings: Settings, *, now: float, orphans: Orphans) -> list[Action]:
     """Every write the cluster needs now; ``orphans`` is updated to what is orphaned at ``now``."""
-    return _missing_proxies(view, settings) + _proxy_upkeep(view, settings, now=now, orphans=orphans)
+    return (
+        _missing_proxies(view, settings)
+        + _handovers(view, settings)
+        + _proxy_upkeep(view, settings, now=now, orphans=orphans)
+    )
+
+
+def _handovers(view: ClusterView, settings: Settings) -> list[Action]:
+    """Live old Services whose new side is Available (automatic handover: not manual, not rolled back)."""
+    return [
+        Action("handover", handover.namespace, handover.name, handover.reason, target=handover.target)
+        for handover in pending_handovers(view, settings)
+        if handover.ready
+    ]
 
 
 def _missing_proxies(view: ClusterView, settings: Settings) -> list[Action]:
@@ -98,6 +114,8 @@ def _proxy_upkeep(view: ClusterView, settings: Settings, *, now: float, orphans:
 class ServiceWriter(Protocol):
     def create_service(self, manifest: JsonObject, *, timeout: float) -> None: ...
 
+    def hand_over(self, namespace: str, name: str, *, target: Service, cluster_domain: str) -> JsonObject: ...
+
     def patch_service(self, namespace: str, name: str, patch: JsonObject) -> None: ...
 
     def delete_service(self, namespace: str, name: str, *, uid: str) -> None: ...
@@ -106,12 +124,14 @@ class ServiceWriter(Protocol):
 Writer = Callable[[Action], None]
 
 
-def writer(services: ServiceWriter, *, timeout: float) -> Writer:
+def writer(services: ServiceWriter, *, timeout: float, cluster_domain: str) -> Writer:
     """Carry out actions through ``services``; each write is idempotent (exists / gone are fine)."""
 
     def write(action: Action) -> None:
         if action.verb == "create":
             services.create_service(action.body, timeout=timeout)
+        elif action.verb == "handover" and action.target is not None:
+            services.hand_over(action.namespace, action.name, target=action.target, cluster_domain=cluster_domain)
         elif action.verb == "update":
             services.patch_service(action.namespace, action.name, action.body)
         else:

@@ -98,7 +98,7 @@ def default_app(settings: Settings) -> Flask:
     reconciler = Reconciler(
         cache,
         settings,
-        write=writer(live, timeout=settings.api_timeout_seconds),
+        write=writer(live, timeout=settings.api_timeout_seconds, cluster_domain=settings.cluster_domain),
         is_leader=lambda: cache.synced and elector.leader,
     )
     cache.on_change(reconciler.nudge)

@@ -13,13 +13,13 @@ from webhook.devcluster.environment import DevEnvironment
 T = TypeVar("T")
 
 
-def eventually(probe: Callable[[], T | None], *, timeout: float = 15.0) -> T:
+def eventually(probe: Callable[[], T | None], *, timeout: float = 15.0, interval: float = 0.1) -> T:
     """The first truthy answer of ``probe`` (for effects written asynchronously), or fail."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if answer := probe():
             return answer
-        time.sleep(0.1)
+        time.sleep(interval)
     raise AssertionError(f"nothing came of {getattr(probe, '__name__', probe)} within {timeout} s")
 
 

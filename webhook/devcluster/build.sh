@@ -123,7 +123,14 @@ if [ ${#missing[@]} -gt 0 ]; then
     case "$binary" in
       etcd) build_etcd ;;
       kube-apiserver | kube-controller-manager | kube-scheduler) kubernetes+=("$binary") ;;
-      kwok) install_tool kwok sigs.k8s.io/kwok/cmd/kwok "$KWOK_VERSION" ;;
+      kwok)
+        install_tool kwok sigs.k8s.io/kwok/cmd/kwok "$KWOK_VERSION"
+        # kwok ships its stages (what fake nodes and pods go through) as YAML in its module.
+        stages=$(module_json "sigs.k8s.io/kwok@$KWOK_VERSION" Dir)/kustomize/stage
+        for stage in "$stages"/node/fast/node-initialize.yaml "$stages"/pod/fast/pod-*.yaml; do
+          cat "$stage"; printf '\n---\n'
+        done >"$(dirname "$(where kwok)")/stages.yaml"
+        ;;
       coredns) install_tool coredns github.com/coredns/coredns "$COREDNS_VERSION" ;;
       helm) install_tool helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION" ;;
     esac

@@ -16,11 +16,12 @@ import ssl
 import subprocess
 import time
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from webhook import certs
+from webhook.objects import JsonObject
 
 BUILD_SCRIPT = Path(__file__).with_name("build.sh")
 
@@ -32,6 +33,27 @@ AUDIT_POLICY = {
     "rules": [{"level": "Metadata", "verbs": ["delete", "deletecollection"]}, {"level": "None"}],
 }
 """Deletions are recorded at Metadata level: enough to see who deleted what, and webhook annotations."""
+
+
+KWOK_NODE_ANNOTATION = "kwok.x-k8s.io/node"
+COMPONENTS = ("controller-manager", "scheduler", "kwok", "coredns")
+"""Optional components: Deployments that roll out on fake nodes, and cluster DNS."""
+COMPONENT_BINARIES = {
+    "controller-manager": "kube-controller-manager",
+    "scheduler": "kube-scheduler",
+    "kwok": "kwok",
+    "coredns": "coredns",
+}
+COREFILE = """.:{port} {{
+    bind 127.0.0.1
+    errors
+    kubernetes cluster.local in-addr.arpa ip6.arpa {{
+        kubeconfig {kubeconfig} nsmigrate-dev
+        fallthrough in-addr.arpa ip6.arpa
+        ttl 1
+    }}
+}}
+"""
 
 
 class ControlPlaneError(RuntimeError):
@@ -94,6 +116,7 @@ class ControlPlane:
     workdir: Path
     pids: dict[str, int] = field(default_factory=dict)
     apiserver_port: int = 0
+    dns_port: int = 0
     apiserver_args: list[str] = field(default_factory=list)
 
     @property
@@ -167,6 +190,58 @@ class ControlPlane:
         self._write_kubeconfig(ca, admin)
         self._wait_ready(timeout=timeout)
 
+    def start_components(self, binaries: Binaries, components: Sequence[str]) -> None:
+        """Start components beside the API server: ``controller-manager``, ``scheduler``, ``kwok``
+        (fake nodes whose pods become Ready) and ``coredns`` (cluster DNS on a loopback port)."""
+        pki = self.workdir / "pki"
+        kubeconfig = f"--kubeconfig={self.kubeconfig}"
+        commands = {
+            "controller-manager": [
+                str(binaries["kube-controller-manager"]), kubeconfig,
+                f"--authentication-kubeconfig={self.kubeconfig}", f"--authorization-kubeconfig={self.kubeconfig}",
+                "--leader-elect=false", "--bind-address=127.0.0.1", f"--secure-port={free_port()}",
+                f"--service-account-private-key-file={pki / 'service-accounts.key'}",
+                f"--root-ca-file={pki / 'ca.crt'}", "--use-service-account-credentials=false",
+                "--controllers=*,-nodeipam,-nodelifecycle,-csrsigning,-csrapproving,-csrcleaner",
+                "--concurrent-deployment-syncs=10", "--concurrent-replicaset-syncs=10", "--v=1",
+            ],
+            "scheduler": [
+                str(binaries["kube-scheduler"]), kubeconfig,
+                f"--authentication-kubeconfig={self.kubeconfig}", f"--authorization-kubeconfig={self.kubeconfig}",
+                "--leader-elect=false", "--bind-address=127.0.0.1", f"--secure-port={free_port()}", "--v=1",
+            ],
+            "kwok": [
+                str(binaries["kwok"]), kubeconfig, f"--config={binaries['kwok'].with_name('stages.yaml')}",
+                "--manage-all-nodes=false",
+                f"--manage-nodes-with-annotation-selector={KWOK_NODE_ANNOTATION}=fake",
+                "--cidr=10.244.0.0/16", "--node-ip=10.244.0.1", f"--server-address=127.0.0.1:{free_port()}",
+            ],
+        }  # fmt: skip
+        for component in components:
+            if component == "coredns":
+                self.dns_port = free_port()
+                corefile = self.workdir / "Corefile"
+                corefile.write_text(COREFILE.format(port=self.dns_port, kubeconfig=self.kubeconfig))
+                commands["coredns"] = [str(binaries["coredns"]), "-conf", str(corefile)]
+            self.pids[component] = start_process(commands[component], self.workdir / f"{component}.log").pid
+
+    def fake_node_manifest(self, name: str = "kwok-node-0") -> JsonObject:
+        """A Node that kwok manages: it turns Ready, and the pods scheduled on it run and turn Ready."""
+        capacity = {"cpu": "64", "memory": "256Gi", "pods": "1000"}
+        return {
+            "apiVersion": "v1",
+            "kind": "Node",
+            "metadata": {
+                "name": name,
+                "annotations": {KWOK_NODE_ANNOTATION: "fake"},
+                "labels": {"type": "kwok", "kubernetes.io/hostname": name},
+            },
+            # Created without the not-ready taint the API server would add: no node lifecycle
+            # controller runs here to lift it.
+            "spec": {"taints": []},
+            "status": {"allocatable": capacity, "capacity": capacity},
+        }
+
     def restart_apiserver(self, *, timeout: float = 90.0) -> None:
         """Stop kube-apiserver and start it again on the same port, over the same etcd."""
         stop_pid(self.pids.pop("kube-apiserver"))
@@ -174,7 +249,7 @@ class ControlPlane:
         self._wait_ready(timeout=timeout)
 
     def stop(self) -> None:
-        for name in ("kube-apiserver", "etcd"):
+        for name in ("coredns", "kwok", "scheduler", "controller-manager", "kube-apiserver", "etcd"):
             if name in self.pids:
                 stop_pid(self.pids.pop(name))
 

@@ -12,20 +12,23 @@ import ssl
 import sys
 import time
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from webhook import certs, labels, registration
 from webhook.devcluster.controlplane import (
-    Binaries,
+    COMPONENT_BINARIES,
     ControlPlane,
     ControlPlaneError,
+    find_binaries,
     free_port,
     log_tail,
     start_process,
     stop_pid,
 )
 from webhook.kube import ApiError, Kube
+from webhook.objects import JsonObject
 from webhook.settings import Settings, to_env
 
 PROBE_NAMESPACE = "nsmigrate-probe"
@@ -49,15 +52,23 @@ class DevEnvironment:
     def state_file(self) -> Path:
         return self.workdir / "state.json"
 
-    def up(self, settings: Settings | None = None, *, binaries: Binaries | None = None) -> None:
-        """Start everything and register the webhook; on any failure, stop what was started."""
+    def up(self, settings: Settings | None = None, *, components: Sequence[str] = ()) -> None:
+        """Start everything and register the webhook; on any failure, stop what was started.
+
+        ``components`` (see ``controlplane.COMPONENTS``) add a controller manager, a scheduler, kwok
+        with one fake node, and CoreDNS: Deployments then really roll out and names really resolve."""
         settings = settings or Settings()
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.control_plane.workdir.mkdir(parents=True, exist_ok=True)
         try:
+            binaries = find_binaries("etcd", "kube-apiserver", *(COMPONENT_BINARIES[c] for c in components))
             self.control_plane.start(binaries)
             self._save()
             kube = Kube.connect(str(self.kubeconfig))
+            if components:
+                self.control_plane.start_components(binaries, components)
+                self._save()
+                add_fake_node(kube, self.control_plane.fake_node_manifest())
             kube.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": settings.own_namespace}})
             ca = self._start_webhook(settings)
             self._save()
@@ -86,12 +97,14 @@ class DevEnvironment:
         environment = cls(workdir)
         environment.control_plane.pids = dict(state.get("control_plane_pids", {}))
         environment.control_plane.apiserver_port = int(state.get("apiserver_port", 0))
+        environment.control_plane.dns_port = int(state.get("dns_port", 0))
         environment.webhook_pid = int(state.get("webhook_pid", 0))
         environment.webhook_port = int(state.get("webhook_port", 0))
         return environment
 
     def _save(self) -> None:
         state = {
+            "dns_port": self.control_plane.dns_port,
             "control_plane_pids": self.control_plane.pids,
             "apiserver_port": self.control_plane.apiserver_port,
             "webhook_pid": self.webhook_pid,
@@ -141,6 +154,14 @@ class DevEnvironment:
                 time.sleep(0.1)
         stop_pid(pid)
         raise ControlPlaneError(f"the webhook was not ready on port {port} in 60 s:\n{log_tail(log)}")
+
+
+def add_fake_node(kube: Kube, node: JsonObject) -> None:
+    """Register a kwok node, without the not-ready taint (no node lifecycle controller lifts it here)."""
+    kube.request("POST", "/api/v1/nodes", body=node)
+    path = f"/api/v1/nodes/{node['metadata']['name']}"
+    if kube.request("GET", path).body.get("spec", {}).get("taints"):
+        kube.request("PATCH", path, body={"spec": {"taints": None}}, content_type="application/merge-patch+json")
 
 
 def wait_until_called(kube: Kube, *, timeout: float = 30.0) -> None:

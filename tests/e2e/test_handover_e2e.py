@@ -1,0 +1,262 @@
+"""Zero downtime, as the cluster sees it: Deployments that really roll out (controller manager,
+scheduler, kwok) and names that really resolve (CoreDNS), checked without pause while each step of a
+migration runs."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import SETTINGS
+from tests.e2e.helpers import eventually
+from webhook import cli, labels, seed
+from webhook.devcluster.controlplane import COMPONENTS
+from webhook.devcluster.dns import resolve
+from webhook.devcluster.environment import DevEnvironment
+from webhook.hosts import find_hosts
+from webhook.kube import ApiError, Kube
+from webhook.objects import JsonObject
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def full(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevEnvironment]:
+    """A dev environment of its own, with every component: handovers happen here for real."""
+    environment = DevEnvironment(Path(tmp_path_factory.mktemp("full")))
+    environment.up(SETTINGS, components=COMPONENTS)
+    yield environment
+    environment.down()
+
+
+@pytest.fixture(scope="module")
+def kube(full: DevEnvironment) -> Kube:
+    return Kube.connect(str(full.kubeconfig))
+
+
+def available(kube: Kube, namespace: str, name: str) -> bool:
+    found = kube.get("Deployment", namespace, name) or {}
+    return any(
+        c["type"] == "Available" and c["status"] == "True" for c in found.get("status", {}).get("conditions", [])
+    )
+
+
+def references(kube: Kube, namespaces: list[str]) -> list[tuple[str, str]]:
+    """(namespace, host) for every host that every Deployment's env refers to."""
+    found = set()
+    for namespace in namespaces:
+        for deployment in kube.list_all("Deployment", namespace):
+            for container in deployment["spec"]["template"]["spec"]["containers"]:
+                for entry in container.get("env", []):
+                    for ref in find_hosts(entry.get("value", ""), variable=entry["name"]):
+                        found.add((namespace, ref.host))
+    return sorted(found)
+
+
+@dataclass
+class Watcher:
+    """Resolves every referenced name, over and over, while a step runs; counts lookups and misses."""
+
+    full: DevEnvironment
+    kube: Kube
+    namespaces: list[str]
+    lookups: int = 0
+    failures: list[str] = field(default_factory=list)
+    handover_seconds: list[float] = field(default_factory=list)
+
+    def during(self, step: str, action: Callable[[], None]) -> None:
+        names = references(self.kube, self.namespaces)
+        stop = threading.Event()
+
+        def poll() -> None:
+            while not stop.is_set():
+                for namespace, host in names:
+                    self.lookups += 1
+                    if resolve(host, namespace=namespace, port=self.full.control_plane.dns_port) is None:
+                        self.failures.append(f"{step}: {host} from {namespace}")
+
+        poller = threading.Thread(target=poll)
+        poller.start()
+        try:
+            action()
+            time.sleep(1.5)  # keep resolving a while after the step: CoreDNS must have caught up, not lost the name
+        finally:
+            stop.set()
+            poller.join()
+        # And once more, for the references as they are after the step.
+        for namespace, host in references(self.kube, self.namespaces):
+            self.lookups += 1
+            if resolve(host, namespace=namespace, port=self.full.control_plane.dns_port) is None:
+                self.failures.append(f"after {step}: {host} from {namespace}")
+
+
+def apply_all(kube: Kube, manifests: list[JsonObject]) -> None:
+    for manifest in manifests:
+        kube.apply(manifest)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A migration: apps (letter -> env) moving from ``old`` to ``new``, and the callers left in
+    ``old`` (deployment -> env using the new full names) that are redeployed before the proxies go."""
+
+    old: str
+    new: str
+    moving: dict[str, dict[str, str]]
+    callers: dict[str, dict[str, str]]
+
+
+def migrate(kube: Kube, watcher: Watcher, plan: Plan) -> None:
+    """The manual plan of SPEC.md: deploy each moving app in the new namespace, let the handover
+    happen, retire the old app; redeploy the callers with the new names; delete the proxies."""
+    old, new = plan.old, plan.new
+    for letter, env in plan.moving.items():
+        app = [seed.service(f"service{letter}", new, f"app{letter}"), seed.deployment(f"app{letter}", new, env)]
+        watcher.during(f"deploy app{letter} in {new}", lambda app=app: apply_all(kube, app))
+        eventually(lambda letter=letter: available(kube, new, f"app{letter}"), timeout=60, interval=0.02)
+        became_available = time.monotonic()
+
+        def handed_over(letter: str = letter) -> bool:
+            return (kube.get("Service", old, f"service{letter}") or {}).get("spec", {}).get("type") == "ExternalName"
+
+        def switched(check: Callable[[], bool] = handed_over, since: float = became_available) -> None:
+            eventually(check, timeout=30, interval=0.02)
+            watcher.handover_seconds.append(time.monotonic() - since)
+
+        watcher.during(f"handover of service{letter}", switched)
+        watcher.during(
+            f"retire {old}/app{letter}", lambda letter=letter: kube.delete("Deployment", old, f"app{letter}")
+        )
+    for caller, env in plan.callers.items():
+        watcher.during(
+            f"redeploy {old}/{caller}", lambda caller=caller, env=env: kube.apply(seed.deployment(caller, old, env))
+        )
+    for letter in plan.moving:
+        watcher.during(
+            f"delete proxy {old}/service{letter}", lambda letter=letter: delete_proxy(kube, old, f"service{letter}")
+        )
+
+
+def delete_proxy(kube: Kube, namespace: str, name: str) -> None:
+    """Delete a proxy whose last caller was just redeployed: the webhook's cache may take a moment to
+    see that redeploy, and refuses until it does (the safe side of cache lag)."""
+
+    def deleted() -> bool:
+        try:
+            kube.delete("Service", namespace, name)
+        except ApiError as error:
+            if error.status != 403:
+                raise
+            return False
+        return True
+
+    eventually(deleted, timeout=10)
+
+
+def test_seed_migration_never_loses_a_name(full: DevEnvironment, kube: Kube) -> None:
+    apply_all(kube, [*seed.old_namespace("foobar"), seed.new_namespace("foo", old="foobar")])
+    for letter in "abc":
+        eventually(lambda letter=letter: available(kube, "foobar", f"app{letter}"), timeout=60)
+    watcher = Watcher(full, kube, ["foobar", "foo"])
+    plan = Plan(
+        "foobar",
+        "foo",
+        moving={"a": seed.CALLS["a"]},
+        callers={"appc": {"SERVICEA_URL": "http://servicea.foo.svc.cluster.local/"}},
+    )
+    migrate(kube, watcher, plan)
+    assert watcher.failures == []
+    assert watcher.lookups > 100
+    print(f"seed: {watcher.lookups} lookups, {len(watcher.failures)} failures, handover {watcher.handover_seconds}")
+
+
+def test_larger_migration_never_loses_a_name(full: DevEnvironment, kube: Kube) -> None:
+    """A dozen services calling each other in a ring; every other one moves to a team namespace."""
+    letters = "defghijklmno"
+    old, new = "shared", "team"
+
+    def env(letter: str, *, moved: set[str] = frozenset()) -> dict[str, str]:  # type: ignore[assignment]
+        peer = letters[(letters.index(letter) + 1) % len(letters)]
+        host = f"service{peer}.{new}.svc.cluster.local" if peer in moved else f"service{peer}"
+        return {f"SERVICE{peer.upper()}_URL": f"http://{host}:80/", "CACHE_HOST": "serviced"}
+
+    manifests: list[JsonObject] = [seed.namespace(old, {labels.SOURCE: "true"}), seed.new_namespace(new, old=old)]
+    for letter in letters:
+        manifests += [
+            seed.service(f"service{letter}", old, f"app{letter}"),
+            seed.deployment(f"app{letter}", old, env(letter)),
+        ]
+    apply_all(kube, manifests)
+    for letter in letters:
+        eventually(lambda letter=letter: available(kube, old, f"app{letter}"), timeout=60)
+    moving = set("egik")
+    callers = {f"app{letters[letters.index(m) - 1]}": env(letters[letters.index(m) - 1], moved=moving) for m in moving}
+    watcher = Watcher(full, kube, [old, new])
+    migrate(kube, watcher, Plan(old, new, moving={m: env(m) for m in sorted(moving)}, callers=callers))
+    assert watcher.failures == []
+    print(f"larger: {watcher.lookups} lookups, {len(watcher.failures)} failures, handovers {watcher.handover_seconds}")
+
+
+def test_manual_handover_mode_waits_for_the_command(full: DevEnvironment, kube: Kube) -> None:
+    apply_all(
+        kube,
+        [
+            *seed.old_namespace("m-old"),
+            seed.namespace("m-new", {labels.MIGRATE_FROM: "m-old", labels.HANDOVER: "manual"}),
+        ],
+    )
+    apply_all(kube, seed.app("a", "m-new"))
+    eventually(lambda: available(kube, "m-new", "appa"), timeout=60)
+    time.sleep(2 * SETTINGS.reconcile_interval_seconds + 1)  # the reconciler has had its passes
+    assert (kube.get("Service", "m-old", "servicea") or {})["spec"]["type"] == "ClusterIP"
+
+
+def test_handover_and_rollback_by_hand(full: DevEnvironment, kube: Kube, capsys: pytest.CaptureFixture[str]) -> None:
+    apply_all(
+        kube,
+        [
+            *seed.old_namespace("h-old"),
+            seed.namespace("h-new", {labels.MIGRATE_FROM: "h-old", labels.HANDOVER: "manual"}),
+        ],
+    )
+    before = kube.get("Service", "h-old", "servicea")
+    assert before is not None
+    config = ["--kubeconfig", str(full.kubeconfig)]
+
+    apply_all(kube, [seed.service("servicea", "h-new", "appa")])
+    assert cli.main(["handover", "h-old/servicea", *config]) == 1
+    assert "not handing over h-old/servicea yet: no workload in h-new" in capsys.readouterr().err
+
+    apply_all(kube, [seed.deployment("appa", "h-new", seed.CALLS["a"])])
+    eventually(lambda: available(kube, "h-new", "appa"), timeout=60)
+    assert cli.main(["handover", "h-old/servicea", *config]) == 0
+    proxy = kube.get("Service", "h-old", "servicea")
+    assert proxy is not None
+    assert proxy["spec"] == {
+        "type": "ExternalName",
+        "externalName": "servicea.h-new.svc.cluster.local",
+        "ports": [{"name": "http", "port": 80, "protocol": "TCP", "targetPort": 8080}],
+        "sessionAffinity": "None",
+    }
+    assert json.loads(proxy["metadata"]["annotations"][labels.ORIGINAL_SPEC]) == before["spec"]
+    assert proxy["metadata"]["labels"][labels.MANAGED_BY] == labels.MANAGER
+
+    assert cli.main(["rollback", "h-old/servicea", *config]) == 0
+    restored = kube.get("Service", "h-old", "servicea")
+    assert restored is not None
+    assert restored["spec"] == before["spec"]  # the same cluster IP included
+    assert labels.ROLLED_BACK in restored["metadata"]["annotations"]
+    assert labels.MANAGED_BY not in (restored["metadata"].get("labels") or {})
+
+    kube.request(  # switch to automatic: a rolled-back Service is still left alone
+        "PATCH", "/api/v1/namespaces/h-new", body={"metadata": {"labels": {labels.HANDOVER: None}}},
+        content_type="application/merge-patch+json",
+    )  # fmt: skip
+    time.sleep(2 * SETTINGS.reconcile_interval_seconds + 1)
+    assert (kube.get("Service", "h-old", "servicea") or {})["spec"]["type"] == "ClusterIP"
