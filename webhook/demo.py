@@ -1,4 +1,8 @@
-"""``nsmigrate demo``: the seed scenario on a fresh local control plane, one step at a time."""
+"""``nsmigrate demo``: the seed migration on a fresh local control plane, one step at a time.
+
+Deployments really roll out (controller manager, scheduler, kwok) and names really resolve (CoreDNS):
+after each step the demo shows what every caller's URL resolves to.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from webhook import labels, seed
+from webhook.devcluster.controlplane import COMPONENTS
+from webhook.devcluster.dns import resolve
 from webhook.devcluster.environment import DevEnvironment
-from webhook.kube import Kube
+from webhook.hosts import find_hosts
+from webhook.kube import ApiError, Kube
 from webhook.objects import JsonObject
 
 Say = Callable[[str], None]
@@ -20,22 +27,26 @@ def run(*, workdir: Path | None = None, say: Say = print) -> None:
     """Start a fresh environment, walk the migration of appa from foobar to foo, stop it all."""
     with tempfile.TemporaryDirectory(prefix="nsmigrate-demo-") as scratch:
         environment = DevEnvironment(workdir or Path(scratch))
-        say("Starting etcd, kube-apiserver and the nsmigrate webhook on 127.0.0.1 ...")
-        environment.up()
+        say(
+            "Starting etcd, kube-apiserver, controller manager, scheduler, kwok, CoreDNS and nsmigrate on 127.0.0.1 ..."
+        )
+        environment.up(components=COMPONENTS)
         try:
             say(f"  kube-apiserver at {environment.control_plane.server}, kubeconfig {environment.kubeconfig}")
-            walk(Kube.connect(str(environment.kubeconfig)), say)
+            walk(Kube.connect(str(environment.kubeconfig)), environment.control_plane.dns_port, say)
         finally:
             environment.down()
             say("\nStopped the local control plane.")
 
 
-def walk(kube: Kube, say: Say) -> None:
+def walk(kube: Kube, dns_port: int, say: Say) -> None:
     """The migration plan, printed as it happens."""
     step(say, 1, "The shared namespace foobar: appa, appb, appc, each behind a Service of its letter")
     for manifest in seed.old_namespace("foobar"):
         apply(kube, manifest, say)
-    say("  appa calls http://serviceb/   appc calls http://servicea/")
+    wait_for(lambda: all(available(kube, "foobar", f"app{letter}") for letter in "abc"))
+    say("  all three Available")
+    show_dns(kube, dns_port, say)
 
     step(say, 2, f"Namespace foo, labelled {labels.MIGRATE_FROM}=foobar (foobar carries {labels.SOURCE}=true)")
     apply(kube, seed.new_namespace("foo", old="foobar"), say)
@@ -45,33 +56,31 @@ def walk(kube: Kube, say: Say) -> None:
         apply(kube, manifest, say)
     show_env(kube, "foo", "appa", say)
 
-    step(say, 4, "The old appa retires: foobar/appa and foobar/servicea are deleted")
+    step(say, 4, "Handover: once foo/appa is Available, foobar/servicea becomes the proxy in one UPDATE")
+    wait_for(lambda: available(kube, "foo", "appa"))
+    seen = time.monotonic()
+    proxy = wait_for(lambda: handed_over(kube, "foobar", "servicea"))
+    say(f"  foo/appa Available; foobar/servicea handed over {(time.monotonic() - seen) * 1000:.0f} ms later")
+    say(f"  service foobar/servicea: {proxy['spec']['type']} -> {proxy['spec']['externalName']}")
+    say(f"  original spec kept in {labels.ORIGINAL_SPEC} (for `nsmigrate rollback foobar/servicea`)")
+    show_dns(kube, dns_port, say)
+
+    step(say, 5, "The old appa retires: deployment foobar/appa deleted; nothing resolves differently")
     kube.delete("Deployment", "foobar", "appa")
-    say("  deployment foobar/appa deleted")
-    kube.delete("Service", "foobar", "servicea")
-    deleted = time.monotonic()
+    show_dns(kube, dns_port, say)
+
+    step(say, 6, "Deleting the proxy while appc still calls http://servicea/ is refused")
+    try:
+        kube.delete("Service", "foobar", "servicea")
+    except ApiError as error:
+        say(f"  Error from server ({error.status}): {error.message}")
+
+    step(say, 7, "appc is redeployed with the new name; now the proxy can go")
+    apply(kube, seed.deployment("appc", "foobar", {"SERVICEA_URL": "http://servicea.foo.svc.cluster.local/"}), say)
+    wait_for(lambda: deleted(kube, "foobar", "servicea"))
     say("  service foobar/servicea deleted")
-    proxy = wait_for(lambda: kube.get("Service", "foobar", "servicea"))
-    took = time.monotonic() - deleted
-    say(f"  the reconciler saw the name free and still called by appc: proxy in place {took * 1000:.0f} ms later")
-    spec = proxy.get("spec", {})
-    say(f"  service foobar/servicea: type {spec.get('type')} -> {spec.get('externalName')}")
-    ports = [port["port"] for port in spec.get("ports", [])]
-    say(f"    ports {ports}, annotations {proxy['metadata'].get('annotations')}")
-    say("  appc keeps calling http://servicea/: in foobar that name now resolves to foo's servicea.")
-
-    step(say, 5, "appa's next deploy in foo, from the same manifest: rewritten again, nothing else to do")
-    apply(kube, seed.deployment("appa", "foo", seed.CALLS["a"]), say)
-    show_env(kube, "foo", "appa", say)
-
-
-def wait_for(probe: Callable[[], JsonObject | None], *, timeout: float = 30.0) -> JsonObject:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if found := probe():
-            return found
-        time.sleep(0.05)
-    raise TimeoutError(f"gave up after {timeout:.0f} s")
+    show_dns(kube, dns_port, say)
+    say("\nappa now lives in foo; every name resolved at every step.")
 
 
 def step(say: Say, number: int, title: str) -> None:
@@ -97,3 +106,44 @@ def show_env(kube: Kube, namespace: str, name: str, say: Say) -> None:
     record = (stored["metadata"].get("annotations") or {}).get(labels.REWRITTEN_ENV)
     if record:
         say(f"  annotation {labels.REWRITTEN_ENV}: {json.dumps(json.loads(record))}")
+
+
+def show_dns(kube: Kube, dns_port: int, say: Say) -> None:
+    """What every Deployment's URLs resolve to, asked of CoreDNS from the Deployment's namespace."""
+    for namespace in ("foobar", "foo"):
+        for deployment in kube.list_all("Deployment", namespace):
+            for container in deployment["spec"]["template"]["spec"]["containers"]:
+                for entry in container.get("env", []):
+                    for ref in find_hosts(entry.get("value", ""), variable=entry["name"]):
+                        address = resolve(ref.host, namespace=namespace, port=dns_port) or "NOT RESOLVED"
+                        say(f"  dns: {namespace}/{deployment['metadata']['name']} -> {ref.host} = {address}")
+
+
+def available(kube: Kube, namespace: str, name: str) -> bool:
+    conditions = ((kube.get("Deployment", namespace, name) or {}).get("status") or {}).get("conditions") or []
+    return any(c["type"] == "Available" and c["status"] == "True" for c in conditions)
+
+
+def handed_over(kube: Kube, namespace: str, name: str) -> JsonObject | None:
+    service = kube.get("Service", namespace, name) or {}
+    return service if service.get("spec", {}).get("type") == "ExternalName" else None
+
+
+def deleted(kube: Kube, namespace: str, name: str) -> bool:
+    """Delete, retried while the webhook's cache has not yet seen the caller's redeploy."""
+    try:
+        kube.delete("Service", namespace, name)
+    except ApiError as error:
+        if error.status != 403:
+            raise
+        return False
+    return True
+
+
+def wait_for(probe: Callable[[], JsonObject | bool | None], *, timeout: float = 60.0) -> JsonObject:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if found := probe():
+            return found if isinstance(found, dict) else {}
+        time.sleep(0.02)
+    raise TimeoutError(f"gave up after {timeout:.0f} s")
