@@ -230,8 +230,9 @@ class Bench:
         try:
             kube = Kube.connect(str(self.env.kubeconfig), timeout=30, pool_size=16)
             self.scenario(kube)
-            steps = [self.step(self.start_server())]
+            sync_seconds = self.start_server()
             self.wait_for_proxy(kube)
+            steps = [self.step(sync_seconds)]
             self.say("Deployment CREATE through the API server, with and without the webhook ...")
             creates = self.create_latency(kube)
             for fraction in FILL_STEPS:
