@@ -4,17 +4,25 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import json
+import shutil
+import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from webhook import certs, demo, settings
+import yaml
+
+from webhook import certs, demo, labels, report, settings, watch
+from webhook.cache import Cache
 from webhook.devcluster.controlplane import COMPONENTS
 from webhook.devcluster.environment import DevEnvironment
 from webhook.handover import plan_handover
 from webhook.kube import Kube, KubeCluster
+from webhook.objects import JsonObject
 from webhook.server import serve
+from webhook.settings import Settings
 
 DEFAULT_DEV_DIR = Path.home() / ".cache" / "nsmigrate" / "dev"
 
@@ -62,6 +70,24 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="run the seed migration on a fresh local control plane")
     demo.set_defaults(run=_demo)
+
+    status = commands.add_parser("status", help="proxies, their targets and callers; Services awaiting handover")
+    status.add_argument("-n", "--namespace", help="only this namespace")
+    plan = commands.add_parser("plan", help="what nsmigrate will do with these manifests (writes nothing)")
+    plan.add_argument("-f", "--filename", action="append", required=True, type=Path, help="file or directory")
+    plan.add_argument("--to", metavar="NAMESPACE", help="deploy the manifests into this namespace")
+    audit = commands.add_parser("audit", help="denied and forced proxy deletions")
+    audit.add_argument("--since", help="only the last DURATION (30s, 15m, 2h, 7d)")
+    audit.add_argument("--log", type=Path, help="also read the webhook's JSON log lines from this file")
+    graph = commands.add_parser("graph", help="who calls whom across namespaces, proxies drawn as such")
+    graph.add_argument("-n", "--namespace", action="append", help="namespaces to draw (default: all migrating)")
+    for command, run in ((status, _status), (plan, _plan), (audit, _audit), (graph, _graph)):
+        command.add_argument("--kubeconfig", help="kubeconfig (default: KUBECONFIG, in-cluster, ~/.kube/config)")
+        command.add_argument("--cluster-domain", default="cluster.local", help="cluster DNS domain")
+        formats = ["text", "json"] if command is not graph else ["mermaid", "dot", "png", "json"]
+        command.add_argument("-o", "--output", choices=formats, default=formats[0], help="output format")
+        command.set_defaults(run=run)
+    graph.add_argument("--out", type=Path, help="with -o png: the file to write (default graph.png)")
 
     for name, run, text in (
         ("handover", _handover, "convert a live old-namespace Service into the proxy (its new side must be Available)"),
@@ -165,6 +191,134 @@ def _rollback(args: argparse.Namespace) -> int:
         return 1
     print(f"service/{name} -n {namespace} rolled back: its original spec is restored; no automatic handover")
     return 0
+
+
+def _snapshot(args: argparse.Namespace) -> tuple[Cache, Settings]:
+    """The cluster as one list of each kind, in the webhook's own cache structure."""
+    kube = Kube.connect(args.kubeconfig)
+    cache = watch.snapshot(Cache(KubeCluster(kube)), kube)
+    config = settings.from_env(cluster_domain=args.cluster_domain)
+    if getattr(args, "namespace", None):
+        for namespace in [args.namespace] if isinstance(args.namespace, str) else args.namespace:
+            if cache.namespace(namespace) is None:
+                raise ValueError(f'namespaces "{namespace}" not found')
+    return cache, config
+
+
+def _status(args: argparse.Namespace) -> int:
+    cache, config = _snapshot(args)
+    proxies = report.proxy_statuses(cache, config, namespace=args.namespace)
+    waiting = report.awaiting_handover(cache, config, namespace=args.namespace)
+    if args.output == "json":
+        entries = [p.as_json() for p in proxies] + [report.handover_json(h) for h in waiting]
+        print(json.dumps(entries, indent=2))
+        return 0
+    print(report.status_text(proxies, waiting))
+    return 0
+
+
+def _plan(args: argparse.Namespace) -> int:
+    manifests = _read_manifests(args.filename)
+    if args.to:
+        for manifest in manifests:
+            if manifest.get("kind") != "Namespace":
+                manifest.setdefault("metadata", {})["namespace"] = args.to
+    cache, config = _snapshot(args)
+    for manifest in manifests:  # the plan sees the manifests as if they were applied, nothing is written
+        if manifest.get("kind") in cache.kinds:
+            cache.apply(str(manifest["kind"]), "ADDED", manifest)
+    plans = report.plan_manifests(cache, config, report.workloads_of(manifests))
+    if args.output == "json":
+        print(json.dumps([plan.as_json() for plan in plans], indent=2))
+        return 0
+    for plan in plans:
+        print(plan.workload)
+        for rewrite in plan.rewrites:
+            print(f"  rewrite env {rewrite.env} ({rewrite.container}): {rewrite.before} -> {rewrite.after}")
+        for proxy in plan.proxies:
+            verb = "create proxy" if proxy.step == "create" else "handover of the live Service, once Available:"
+            held = "; ".join(c.describe() for c in plan.held_by[f"{proxy.namespace}/{proxy.name}"]) or "nobody"
+            print(f"  {verb} {proxy.namespace}/{proxy.name} -> {proxy.target} (kept alive by {held})")
+        for warning in plan.warnings:
+            print(f"  note: {warning}")
+        if not (plan.rewrites or plan.proxies or plan.warnings):
+            print("  nothing to do")
+    return 0
+
+
+def _audit(args: argparse.Namespace) -> int:
+    kube = Kube.connect(args.kubeconfig)
+    entries = report.audit_from_events(kube.list_all("Event"))
+    if args.log:
+        entries += report.audit_from_log(args.log.read_text().splitlines())
+    if args.since:
+        cutoff = datetime.datetime.now(datetime.UTC) - _duration(args.since)
+        entries = [e for e in entries if _parse_time(str(e.get("time", ""))) >= cutoff]
+    entries.sort(key=lambda e: str(e.get("time", "")), reverse=True)
+    if args.output == "json":
+        print(json.dumps(entries, indent=2))
+        return 0
+    rows = []
+    for entry in entries:
+        who = entry.get("user") or "-"
+        detail = "; ".join(entry.get("callers") or []) if entry["source"] == "log" else entry.get("message", "")
+        rows.append([str(entry.get("time", "")), entry["event"], entry["proxy"], who, entry["source"], detail])
+    print(report.table(["TIME", "EVENT", "PROXY", "USER", "FROM", "CALLERS / MESSAGE"], rows))
+    return 0
+
+
+def _graph(args: argparse.Namespace) -> int:
+    cache, config = _snapshot(args)
+    namespaces = args.namespace or _migrating(cache)
+    drawn = report.call_graph(cache, config, namespaces=namespaces)
+    if args.output == "json":
+        edges = [{"from": e.caller, "to": e.service, "proxy": e.dashed} for e in drawn.edges]
+        print(json.dumps({"namespaces": drawn.namespaces, "proxies": sorted(drawn.proxies), "edges": edges}, indent=2))
+    elif args.output == "mermaid":
+        print(report.mermaid(drawn), end="")
+    elif args.output == "dot":
+        print(report.dot(drawn), end="")
+    else:
+        graphviz = shutil.which("dot")
+        if graphviz is None:
+            raise ValueError(
+                "-o png needs Graphviz's `dot` on PATH (apt-get install graphviz); -o dot or mermaid need nothing"
+            )
+        out = args.out or Path("graph.png")
+        subprocess.run([graphviz, "-Tpng", "-o", str(out)], input=report.dot(drawn), text=True, check=True)
+        print(out)
+    return 0
+
+
+def _migrating(cache: Cache) -> list[str]:
+    """The namespaces a migration involves: those labelled migrate-from, and their old namespaces."""
+    found = set()
+    for namespace in cache.namespaces():
+        if old := namespace.labels.get(labels.MIGRATE_FROM):
+            found |= {namespace.name, old}
+    return sorted(found)
+
+
+def _read_manifests(paths: list[Path]) -> list[JsonObject]:
+    files = [f for path in paths for f in (sorted(path.glob("*.y*ml")) if path.is_dir() else [path])]
+    return [
+        document for file in files for document in yaml.safe_load_all(file.read_text()) if isinstance(document, dict)
+    ]
+
+
+def _duration(text: str) -> datetime.timedelta:
+    units = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+    if len(text) < 2 or text[-1] not in units or not text[:-1].isdigit():
+        raise ValueError(f"--since takes a duration like 30s, 15m, 2h or 7d, not {text!r}")
+    return datetime.timedelta(**{units[text[-1]]: int(text[:-1])})
+
+
+def _parse_time(text: str) -> datetime.datetime:
+    try:
+        moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return datetime.datetime.min.replace(tzinfo=datetime.UTC)
+    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
 
 
 def _demo(args: argparse.Namespace) -> int:

@@ -12,13 +12,15 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from webhook import labels, seed
+from webhook import labels, report, seed, watch
+from webhook.cache import Cache
 from webhook.devcluster.controlplane import COMPONENTS
 from webhook.devcluster.dns import resolve
 from webhook.devcluster.environment import DevEnvironment
 from webhook.hosts import find_hosts
-from webhook.kube import ApiError, Kube
+from webhook.kube import ApiError, Kube, KubeCluster
 from webhook.objects import JsonObject
+from webhook.settings import Settings
 
 Say = Callable[[str], None]
 
@@ -64,12 +66,15 @@ def walk(kube: Kube, dns_port: int, say: Say) -> None:
     say(f"  service foobar/servicea: {proxy['spec']['type']} -> {proxy['spec']['externalName']}")
     say(f"  original spec kept in {labels.ORIGINAL_SPEC} (for `nsmigrate rollback foobar/servicea`)")
     show_dns(kube, dns_port, say)
+    show_status(kube, say)
+    show_graph(kube, say)
 
     step(say, 5, "The old appa retires: deployment foobar/appa deleted; nothing resolves differently")
     kube.delete("Deployment", "foobar", "appa")
     show_dns(kube, dns_port, say)
 
     step(say, 6, "Deleting the proxy while appc still calls http://servicea/ is refused")
+    show_status(kube, say)
     try:
         kube.delete("Service", "foobar", "servicea")
     except ApiError as error:
@@ -80,6 +85,7 @@ def walk(kube: Kube, dns_port: int, say: Say) -> None:
     wait_for(lambda: deleted(kube, "foobar", "servicea"))
     say("  service foobar/servicea deleted")
     show_dns(kube, dns_port, say)
+    show_graph(kube, say)
     say("\nappa now lives in foo; every name resolved at every step.")
 
 
@@ -117,6 +123,28 @@ def show_dns(kube: Kube, dns_port: int, say: Say) -> None:
                     for ref in find_hosts(entry.get("value", ""), variable=entry["name"]):
                         address = resolve(ref.host, namespace=namespace, port=dns_port) or "NOT RESOLVED"
                         say(f"  dns: {namespace}/{deployment['metadata']['name']} -> {ref.host} = {address}")
+
+
+def show_status(kube: Kube, say: Say) -> None:
+    """``nsmigrate status``, as the demo goes."""
+    view, settings = snapshot(kube), Settings()
+    text = report.status_text(report.proxy_statuses(view, settings), report.awaiting_handover(view, settings))
+    say("  $ nsmigrate status")
+    for line in text.splitlines():
+        say(f"  {line}")
+
+
+def show_graph(kube: Kube, say: Say) -> None:
+    """``nsmigrate graph`` (Mermaid), as the demo goes."""
+    say("  $ nsmigrate graph -n foobar -n foo")
+    for line in report.mermaid(
+        report.call_graph(snapshot(kube), Settings(), namespaces=["foobar", "foo"])
+    ).splitlines():
+        say(f"  {line}")
+
+
+def snapshot(kube: Kube) -> Cache:
+    return watch.snapshot(Cache(KubeCluster(kube)), kube)
 
 
 def available(kube: Kube, namespace: str, name: str) -> bool:

@@ -75,7 +75,7 @@ def plan_mutation(request: AdmissionRequest, view: ClusterView, settings: Settin
     mutated, rewrites = _rewritten(obj, resolver)
     if rewrites:
         _record_rewrites(mutated, rewrites)
-    warnings = [_rewrite_warning(rewrite) for rewrite in rewrites]
+    warnings = [rewrite_warning(rewrite) for rewrite in rewrites]
     warnings += _configmap_warnings(dig(template, "spec"), namespace=namespace, view=view, resolver=resolver)
 
     plans: list[ProxyPlan] = []
@@ -178,7 +178,7 @@ def _record_rewrites(obj: JsonObject, rewrites: Sequence[Rewrite]) -> None:
     annotations[labels.REWRITTEN_ENV] = json.dumps(records, separators=(",", ":"))
 
 
-def _rewrite_warning(rewrite: Rewrite) -> str:
+def rewrite_warning(rewrite: Rewrite) -> str:
     hosts = ", ".join(f"{host} -> {target}" for host, target in rewrite.hosts)
     return f"env {rewrite.env} ({rewrite.container}): {hosts}"
 

@@ -131,3 +131,10 @@ def start(cache: Cache, source: Source, stop: threading.Event, **options: int) -
     for reflector in reflectors:
         threading.Thread(target=reflector.run, args=(stop,), name=f"watch-{reflector.kind}", daemon=True).start()
     return reflectors
+
+
+def snapshot(cache: Cache, source: Source) -> Cache:
+    """Fill ``cache`` with one list of every kind, no watch: a consistent-enough picture for commands."""
+    for kind in sorted(cache.kinds):
+        Reflector(kind, source, cache).relist()
+    return cache
