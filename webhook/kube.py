@@ -7,6 +7,7 @@ are what the decisions use, and they are much faster to build). ``KubeCluster`` 
 
 from __future__ import annotations
 
+import contextvars
 import datetime
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -257,7 +258,13 @@ class KubeCluster:
         """GETs made together, so that several cost about one round trip."""
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="api-get")
-        return dict(zip(keys, self._pool.map(lambda key: self.service(*key), keys), strict=True))
+
+        # Each GET runs in the caller's context, so that it is counted as the admission's own.
+        def read(key: tuple[str, str], context: contextvars.Context) -> Service | None:
+            return context.run(self.service, *key)
+
+        futures = [self._pool.submit(read, key, contextvars.copy_context()) for key in keys]
+        return {key: future.result() for key, future in zip(keys, futures, strict=True)}
 
     def namespace(self, name: str) -> Namespace | None:
         obj = self.kube.get("Namespace", None, name)

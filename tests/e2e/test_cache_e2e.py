@@ -142,3 +142,14 @@ def test_restart_of_the_api_server_resyncs_the_cache(dev: DevEnvironment, kube: 
         json.loads(line) for line in (dev.workdir / "webhook.log").read_text().splitlines() if line.startswith("{")
     ]
     assert any(line.get("event") == "watch_failed" for line in lines), "the watches noticed the restart"
+
+
+def test_a_first_deploy_with_short_names_confirms_with_counted_reads(
+    dev: DevEnvironment, kube: Kube, names: tuple[str, str]
+) -> None:
+    old, new = names
+    migrating(kube, old, new)
+    eventually(lambda: metric(metrics(dev), "nsmigrate_cache_objects") > 0)
+    before = admission_reads(dev)
+    kube.apply(seed.deployment("first", new, {"B": "http://serviceb/"}))  # CREATE: serviceb confirmed
+    assert admission_reads(dev) > before
