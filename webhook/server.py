@@ -73,20 +73,9 @@ def default_app(settings: Settings) -> Flask:
     live = KubeCluster(kube)
     cache = Cache(live)
     stop = threading.Event()
-    if settings.cert_secret:
-        keeper = CertificateKeeper(
-            kube,
-            namespace=settings.own_namespace,
-            secret=settings.cert_secret,
-            webhook_configurations=[settings.webhook_configuration],
-            cert_file=settings.cert_file,
-            key_file=settings.key_file,
-            policy=Policy(dns_names=settings.service_dns_names),
-        )
-        keeper.ensure()  # before the first connection: the files must exist
-        threading.Thread(
-            target=keeper.run, args=(stop,), kwargs={"every": settings.cert_check_seconds}, daemon=True
-        ).start()
+    if keeper := certificate_keeper(settings, kube):  # before the first connection: the files must exist
+        every = {"every": settings.cert_check_seconds}
+        threading.Thread(target=keeper.run, args=(stop,), kwargs=every, daemon=True).start()
     watch.start(cache, watching, stop)
     elector = LeaderElector(
         kube,
@@ -128,6 +117,6 @@ def certificate_keeper(settings: Settings, kube: Kube) -> CertificateKeeper | No
 
 
 def serve(settings: Settings) -> None:
-    # Self-managed certificates exist before gunicorn starts: it checks the files it is given.
-    certificate_keeper(settings, Kube.connect(settings.kubeconfig, timeout=settings.api_timeout_seconds))
+    if settings.cert_secret:  # the certificate files must exist before gunicorn starts: it checks them
+        certificate_keeper(settings, Kube.connect(settings.kubeconfig, timeout=settings.api_timeout_seconds))
     WebhookServer(settings).run()

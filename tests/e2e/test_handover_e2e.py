@@ -15,12 +15,12 @@ import pytest
 
 from tests.e2e.conftest import SETTINGS
 from tests.e2e.helpers import eventually
-from webhook import cli, labels, seed
+from webhook import cli, demo, labels, seed
 from webhook.devcluster.controlplane import COMPONENTS
 from webhook.devcluster.dns import resolve
 from webhook.devcluster.environment import DevEnvironment
 from webhook.hosts import find_hosts
-from webhook.kube import ApiError, Kube
+from webhook.kube import Kube
 from webhook.objects import JsonObject
 
 pytestmark = pytest.mark.e2e
@@ -146,17 +146,7 @@ def migrate(kube: Kube, watcher: Watcher, plan: Plan) -> None:
 def delete_proxy(kube: Kube, namespace: str, name: str) -> None:
     """Delete a proxy whose last caller was just redeployed: the webhook's cache may take a moment to
     see that redeploy, and refuses until it does (the safe side of cache lag)."""
-
-    def deleted() -> bool:
-        try:
-            kube.delete("Service", namespace, name)
-        except ApiError as error:
-            if error.status != 403:
-                raise
-            return False
-        return True
-
-    eventually(deleted, timeout=10)
+    eventually(lambda: demo.deleted(kube, namespace, name), timeout=10)
 
 
 def test_seed_migration_never_loses_a_name(full: DevEnvironment, kube: Kube) -> None:
