@@ -14,6 +14,7 @@ from typing import Any
 
 from webhook.cluster import Cluster
 from webhook.objects import (
+    WORKLOAD_KINDS,
     ConfigMap,
     JsonObject,
     Namespace,
@@ -28,7 +29,6 @@ from webhook.objects import (
 
 Key = tuple[str, ...]
 """(name,) for a Namespace, (namespace, name) for a Service or ConfigMap, (kind, namespace, name) for a workload."""
-WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "Pod")
 KINDS = ("Namespace", "Service", "ConfigMap", *WORKLOAD_KINDS)
 
 
@@ -88,11 +88,6 @@ class Cache:
             if record is not None:
                 self._put(kind, key, record)
         self._notify(kind)
-
-    def unsync(self, kind: str) -> None:
-        """Forget that ``kind`` was listed (its watch broke beyond repair; a relist follows)."""
-        with self._lock:
-            self._synced.discard(kind)
 
     def size(self) -> int:
         with self._lock:

@@ -24,7 +24,8 @@ from webhook.objects import JsonObject
 from webhook.server import serve
 from webhook.settings import Settings
 
-DEFAULT_DEV_DIR = Path.home() / ".cache" / "nsmigrate" / "dev"
+DEV_DIR = Path("~/.cache/nsmigrate/dev")
+"""Where ``dev up`` keeps its state; expanded when used, not at import."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -61,7 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     make_certs.set_defaults(run=_certs)
 
     dev = commands.add_parser("dev", help="a local control plane with the webhook registered")
-    dev.add_argument("--dir", type=Path, default=DEFAULT_DEV_DIR, help=f"state directory (default {DEFAULT_DEV_DIR})")
+    dev.add_argument("--dir", type=Path, default=DEV_DIR, help=f"state directory (default {DEV_DIR})")
     dev_commands = dev.add_subparsers(title="dev commands", required=True)
     up = dev_commands.add_parser("up", help="start it and print the kubeconfig path")
     up.add_argument("--bare", action="store_true", help="etcd and kube-apiserver only (no controllers, nodes, DNS)")
@@ -140,6 +141,7 @@ def _certs(args: argparse.Namespace) -> int:
 
 
 def _dev_up(args: argparse.Namespace) -> int:
+    args.dir = args.dir.expanduser()
     if (previous := DevEnvironment.load(args.dir)) is not None:
         previous.down()
     environment = DevEnvironment(args.dir)
@@ -149,6 +151,7 @@ def _dev_up(args: argparse.Namespace) -> int:
 
 
 def _dev_down(args: argparse.Namespace) -> int:
+    args.dir = args.dir.expanduser()
     environment = DevEnvironment.load(args.dir)
     if environment is None:
         print(f"nothing running (no state in {args.dir})", file=sys.stderr)

@@ -21,6 +21,7 @@ from kubernetes import client, config
 from webhook.callers import referring
 from webhook.handover import handover_manifest, rollback_manifest
 from webhook.objects import (
+    WORKLOAD_KINDS,
     ConfigMap,
     JsonObject,
     Namespace,
@@ -70,7 +71,6 @@ RESOURCES: Mapping[str, Resource] = {
         "admissionregistration.k8s.io/v1", "validatingwebhookconfigurations", namespaced=False
     ),
 }
-WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "Pod")
 
 
 class ApiError(Exception):

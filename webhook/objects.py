@@ -26,6 +26,9 @@ POD_TEMPLATE_PATHS: Mapping[str, tuple[str, ...]] = {
 }
 """Where each workload kind keeps its pod template; a bare Pod is its own template."""
 
+WORKLOAD_KINDS = (*POD_TEMPLATE_PATHS, "Pod")
+"""Everything with a pod spec: the workload kinds and bare Pods."""
+
 CONTAINER_LISTS = ("initContainers", "containers")
 _NONE: Mapping[str, Any] = MappingProxyType({})
 """One empty mapping for every record that has nothing to say (most workloads consume no ConfigMap)."""

@@ -160,7 +160,6 @@ class Reconciler:
         self.clock = clock
         self.orphans = Orphans()
         self.wake = threading.Event()
-        self.passes = 0
 
     def nudge(self, _kind: str = "") -> None:
         """Something changed: reconcile soon (changes arriving together share one pass)."""
@@ -202,5 +201,4 @@ class Reconciler:
                     proxy=f"{action.namespace}/{action.name}",
                     error=str(error)[:200],
                 )
-        self.passes += 1
         return actions

@@ -119,10 +119,6 @@ def errored(message: str, *, code: int = 500) -> Response:
     return Response(allowed=False, code=code, message=message)
 
 
-def with_warnings(response: Response, warnings: Sequence[str]) -> Response:
-    return replace(response, warnings=response.warnings + _short(warnings))
-
-
 def with_audit(response: Response, annotations: Mapping[str, str]) -> Response:
     return replace(response, audit_annotations={**response.audit_annotations, **annotations})
 

@@ -94,7 +94,6 @@ class CertificateKeeper:
         self.key_file = Path(key_file)
         self.policy = policy
         self.clock = clock
-        self.renewals = 0
 
     def ensure(self) -> None:
         """One look: renew if needed, inject the CA, write the files. Raises if the API cannot be reached."""
@@ -144,7 +143,6 @@ class CertificateKeeper:
             if error.status != 409:  # another replica renewed first: use its certificate
                 raise
             return _decoded(self._read())
-        self.renewals += 1
         logs.event(
             "certificate_renewed", secret=f"{self.namespace}/{self.secret}", dnsNames=list(self.policy.dns_names)
         )
