@@ -6,6 +6,7 @@ work per review is short, and one process keeps one set of API watches however m
 
 from __future__ import annotations
 
+import atexit
 import os
 import socket
 import threading
@@ -93,6 +94,9 @@ def default_app(settings: Settings) -> Flask:
     cache.on_change(reconciler.nudge)
     for name, target in (("lease", elector.run), ("reconciler", reconciler.run)):
         threading.Thread(target=target, args=(stop,), name=name, daemon=True).start()
+    # A worker that stops hands the lease back at once: another replica reconciles without waiting it out.
+    atexit.register(elector.release)
+    atexit.register(stop.set)  # runs first: atexit calls in reverse order
     metrics.cache_synced.set_function(lambda: float(cache.synced))
     metrics.cache_objects.set_function(lambda: float(cache.size()))
     metrics.leader.set_function(lambda: float(elector.leader))
