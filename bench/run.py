@@ -205,6 +205,21 @@ class Bench:
         kube.apply(seed.deployment("moved", NEW, {}))
         kube.apply(seed.deployment("caller", OLD, {"MOVED_URL": "http://svc-moved/"}))
 
+    def settle(self, quiet_seconds: float = 2.0, limit: float = 120.0) -> None:
+        """Wait until the registered webhook has digested the fill's watch events (its cache stops
+        growing): measurements are not to share the two cores with that."""
+        context = ssl.create_default_context(cafile=self.ca)
+        url = f"https://127.0.0.1:{self.env.webhook_port}/metrics"
+        last, since, deadline = -1.0, time.monotonic(), time.monotonic() + limit
+        while time.monotonic() < deadline:
+            with urllib.request.urlopen(url, context=context, timeout=5) as answer:
+                objects = sample(answer.read().decode(), "nsmigrate_cache_objects")
+            if objects != last:
+                last, since = objects, time.monotonic()
+            elif time.monotonic() - since >= quiet_seconds:
+                return
+            time.sleep(0.2)
+
     def wait_for_proxy(self, kube: Kube) -> None:
         """The reconciler makes bench-old/svc-moved, the proxy the /validate runs try to delete."""
         deadline = time.monotonic() + 30
@@ -239,6 +254,7 @@ class Bench:
                 self.say(f"filling to {fraction:.0%} of {self.size.deployments} Deployments, {self.size.services} "
                          f"Services, {self.size.configmaps} ConfigMaps ...")  # fmt: skip
                 self.fill(kube, fraction)
+                self.settle()
                 steps.append(self.step(self.start_server()))
             reads = self.metric("nsmigrate_api_requests_total", verb="read", during_admission="true")
         finally:
