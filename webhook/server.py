@@ -7,6 +7,7 @@ work per review is short, and one process keeps one set of API watches however m
 from __future__ import annotations
 
 import atexit
+import gc
 import os
 import socket
 import threading
@@ -94,6 +95,7 @@ def default_app(settings: Settings) -> Flask:
     cache.on_change(reconciler.nudge)
     for name, target in (("lease", elector.run), ("reconciler", reconciler.run)):
         threading.Thread(target=target, args=(stop,), name=name, daemon=True).start()
+    threading.Thread(target=_freeze_after_sync, args=(cache, stop), name="gc-freeze", daemon=True).start()
     # A worker that stops hands the lease back at once: another replica reconciles without waiting it out.
     atexit.register(elector.release)
     atexit.register(stop.set)  # runs first: atexit calls in reverse order
@@ -101,6 +103,16 @@ def default_app(settings: Settings) -> Flask:
     metrics.cache_objects.set_function(lambda: float(cache.size()))
     metrics.leader.set_function(lambda: float(elector.leader))
     return create_app(settings, cache, metrics=metrics, ready=lambda: cache.synced)
+
+
+def _freeze_after_sync(cache: Cache, stop: threading.Event) -> None:
+    """Once the cache holds the cluster, move it out of the garbage collector's sight: tens of thousands
+    of long-lived records otherwise get rescanned by every full collection, a latency spike each time."""
+    while not cache.synced:
+        if stop.wait(0.5):
+            return
+    gc.collect()
+    gc.freeze()
 
 
 def certificate_keeper(settings: Settings, kube: Kube) -> CertificateKeeper | None:
