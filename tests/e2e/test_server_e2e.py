@@ -5,11 +5,13 @@ from __future__ import annotations
 import http.client
 import json
 import ssl
+from pathlib import Path
 
 import pytest
 
 from tests.reviews import review
 from webhook import seed
+from webhook.devcluster.controlplane import ControlPlane, ControlPlaneError, find_binaries
 from webhook.devcluster.environment import DevEnvironment
 
 pytestmark = pytest.mark.e2e
@@ -64,3 +66,12 @@ def test_oversized_body_is_a_413_over_the_wire(dev: DevEnvironment) -> None:
     answer = connection.getresponse()
     assert answer.status == 413
     assert answer.read().decode().count("\n") == 1
+
+
+def test_a_control_plane_that_fails_to_start_leaves_nothing_running(tmp_path: Path) -> None:
+    binaries = dict(find_binaries())
+    binaries["kube-apiserver"] = Path("/bin/false")  # exits at once
+    plane = ControlPlane(tmp_path)
+    with pytest.raises(ControlPlaneError, match="kube-apiserver exited during start-up"):
+        plane.start(binaries)
+    assert plane.pids == {}

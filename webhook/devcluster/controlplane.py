@@ -133,7 +133,14 @@ class ControlPlane:
         return f"https://127.0.0.1:{self.apiserver_port}"
 
     def start(self, binaries: Binaries | None = None, *, timeout: float = 90.0) -> None:
-        binaries = binaries or find_binaries()
+        """Start etcd and kube-apiserver and wait until ready; on failure, stop what was started."""
+        try:
+            self._start(binaries or find_binaries(), timeout=timeout)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self, binaries: Binaries, *, timeout: float) -> None:
         pki = self.workdir / "pki"
         ca = certs.make_ca("nsmigrate-dev-cluster-ca")
         ca.write(pki, "ca")
