@@ -23,10 +23,10 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	touch $@
 
 binaries: ## build (or find) the control plane, kwok, CoreDNS and helm; honours KUBEBUILDER_ASSETS
-	bash webhook/devcluster/build.sh all
+	bash webhook/dev/build.sh all
 
 deploy: setup binaries ## re-render deploy/nsmigrate.yaml from the chart
-	$(BIN)/python -m webhook.devcluster.chart deploy/nsmigrate.yaml
+	$(BIN)/python -m webhook.dev.chart deploy/nsmigrate.yaml
 
 image-lint: setup ## lint the Dockerfile (no container engine runs here)
 	$(BIN)/hadolint Dockerfile

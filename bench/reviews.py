@@ -6,8 +6,8 @@ import json
 import uuid
 from typing import Any
 
-from webhook import seed
-from webhook.objects import JsonObject
+from webhook.core.objects import JsonObject
+from webhook.dev import seed
 
 
 def typical_deployment(namespace: str, old: str, *, name: str = "appa") -> JsonObject:

@@ -23,13 +23,14 @@ from pathlib import Path
 from typing import Any
 
 from bench import reviews
-from webhook import labels, seed
-from webhook.devcluster.controlplane import free_port, stop_pid
-from webhook.devcluster.environment import DevEnvironment
-from webhook.kube import ApiError, Kube
-from webhook.metrics import sample
-from webhook.objects import JsonObject
-from webhook.settings import Settings
+from webhook.core import labels
+from webhook.core.objects import JsonObject
+from webhook.core.settings import Settings
+from webhook.dev import seed
+from webhook.dev.controlplane import free_port, stop_pid
+from webhook.dev.environment import DevEnvironment
+from webhook.http.metrics import sample
+from webhook.kube.client import ApiError, Kube
 
 RESULTS = Path(__file__).with_name("results.json")
 FILL_STEPS = (0.1, 0.4, 1.0)

@@ -12,8 +12,10 @@ import sys
 
 from flask import Flask, Response, jsonify, request
 
-from webhook import cli, review, server, settings
-from webhook.kube import Kube
+from webhook.cli.main import main as cli
+from webhook.core import review, settings
+from webhook.http import server
+from webhook.kube.client import Kube
 
 
 def with_noop(app: Flask) -> Flask:

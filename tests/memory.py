@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from webhook.callers import referring
-from webhook.objects import (
+from webhook.core.callers import referring
+from webhook.core.objects import (
     ConfigMap,
     JsonObject,
     Namespace,

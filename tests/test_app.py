@@ -7,10 +7,10 @@ from flask.testing import FlaskClient
 
 from tests.memory import MemoryCluster
 from tests.reviews import review
-from webhook import seed
-from webhook.app import create_app
-from webhook.objects import Namespace, Service
-from webhook.settings import Settings
+from webhook.core.objects import Namespace, Service
+from webhook.core.settings import Settings
+from webhook.dev import seed
+from webhook.http.app import create_app
 
 
 def client(cluster: MemoryCluster | None = None, **settings: Any) -> FlaskClient:

@@ -6,10 +6,10 @@ import pytest
 from tests.memory import MemoryCluster
 from tests.reviews import review
 from tests.test_validation import appc, cluster, proxy
-from webhook import labels, logs
-from webhook.app import create_app
-from webhook.events import EventRecorder
-from webhook.settings import Settings
+from webhook.core import labels, logs
+from webhook.core.settings import Settings
+from webhook.http.app import create_app
+from webhook.kube.events import EventRecorder
 
 
 def delete(memory: MemoryCluster, obj: dict[str, Any], **kwargs: Any) -> tuple[dict[str, Any], EventRecorder]:

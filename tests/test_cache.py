@@ -1,10 +1,10 @@
 import pytest
 
 from tests.memory import MemoryCluster
-from webhook import seed
-from webhook.cache import Cache, NotSynced
-from webhook.callers import callers_of, candidate_names
-from webhook.objects import JsonObject
+from webhook.core.callers import callers_of, candidate_names
+from webhook.core.objects import JsonObject
+from webhook.dev import seed
+from webhook.kube.cache import Cache, NotSynced
 
 
 def synced(*objects: JsonObject) -> Cache:

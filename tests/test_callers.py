@@ -2,8 +2,8 @@ from typing import Any
 
 import pytest
 
-from webhook.callers import candidate_names, find_callers, old_names, referring
-from webhook.objects import ConfigMap, JsonObject, Workload, configmap_from_object, workload_from_object
+from webhook.core.callers import candidate_names, find_callers, old_names, referring
+from webhook.core.objects import ConfigMap, JsonObject, Workload, configmap_from_object, workload_from_object
 
 
 def workload(

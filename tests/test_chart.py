@@ -5,7 +5,7 @@ import subprocess
 import pytest
 import yaml
 
-from webhook.devcluster import chart
+from webhook.dev import chart
 
 
 def kinds(rendered: str) -> list[str]:

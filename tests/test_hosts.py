@@ -1,6 +1,6 @@
 import pytest
 
-from webhook.hosts import HostRef, find_hosts, is_address_variable, replace_hosts
+from webhook.core.hosts import HostRef, find_hosts, is_address_variable, replace_hosts
 
 
 def hosts(value: str, variable: str = "") -> list[str]:

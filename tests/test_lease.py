@@ -2,7 +2,7 @@ import datetime
 
 import pytest
 
-from webhook.lease import may_take
+from webhook.kube.lease import may_take
 
 NOW = datetime.datetime(2026, 11, 24, 12, 0, 0, tzinfo=datetime.UTC)
 

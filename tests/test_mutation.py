@@ -7,12 +7,13 @@ import pytest
 
 from tests.memory import MemoryCluster
 from tests.reviews import review
-from webhook import labels, seed
-from webhook.cache import Cache
-from webhook.mutation import admit_workload, plan_mutation
-from webhook.objects import JsonObject, Namespace, Service
-from webhook.review import AdmissionRequest
-from webhook.settings import Settings
+from webhook.core import labels
+from webhook.core.mutation import admit_workload, plan_mutation
+from webhook.core.objects import JsonObject, Namespace, Service
+from webhook.core.review import AdmissionRequest
+from webhook.core.settings import Settings
+from webhook.dev import seed
+from webhook.kube.cache import Cache
 
 SETTINGS = Settings()
 B = "serviceb.foobar.svc.cluster.local"

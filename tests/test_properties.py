@@ -10,11 +10,11 @@ from hypothesis import strategies as st
 
 from tests.memory import MemoryCluster
 from tests.reviews import review
-from webhook import seed
-from webhook.app import create_app
-from webhook.hosts import find_hosts, replace_hosts
-from webhook.mutation import plan_mutation
-from webhook.settings import Settings
+from webhook.core.hosts import find_hosts, replace_hosts
+from webhook.core.mutation import plan_mutation
+from webhook.core.settings import Settings
+from webhook.dev import seed
+from webhook.http.app import create_app
 
 FRAGMENTS = [
     "http://", "amqp://u:p@", "jdbc:postgresql://", "serviceb", "servicea", "redis", "db", "unknown", ":80", ":6379",

@@ -1,9 +1,11 @@
 from tests.memory import MemoryCluster
-from webhook import labels, seed
-from webhook.objects import JsonObject, Service, ServicePort
-from webhook.proxies import build_proxy
-from webhook.reconciler import Action, Orphans, Reconciler, plan_reconcile
-from webhook.settings import Settings
+from webhook.core import labels
+from webhook.core.objects import JsonObject, Service, ServicePort
+from webhook.core.proxies import build_proxy
+from webhook.core.reconcile import Action, Orphans, plan_reconcile
+from webhook.core.settings import Settings
+from webhook.dev import seed
+from webhook.kube.reconciler import Reconciler
 
 SETTINGS = Settings(orphan_grace_seconds=60)
 

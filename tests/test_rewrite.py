@@ -1,8 +1,8 @@
 import pytest
 
-from webhook import labels
-from webhook.objects import Service
-from webhook.rewrite import Resolver, full_name, rewrite_env, rewrite_value
+from webhook.core import labels
+from webhook.core.objects import Service
+from webhook.core.rewrite import Resolver, full_name, rewrite_env, rewrite_value
 
 OLD_SERVICES = ["serviceb", "redis", "db", "rabbit", "kafka-0", "kafka-1", "m1", "m2", "api", "shared", "cluster0"]
 B = "serviceb.foobar.svc.cluster.local"

@@ -4,9 +4,10 @@ from pathlib import Path
 
 from cryptography import x509
 
-from webhook import certs
-from webhook.rotation import Policy, issue, needs_renewal
-from webhook.tls import ReloadingContext, write_atomically
+from webhook.core import certs
+from webhook.core.certs import write_atomically
+from webhook.http.tls import ReloadingContext
+from webhook.kube.rotation import Policy, issue, needs_renewal
 
 NOW = datetime.datetime.now(datetime.UTC)
 POLICY = Policy(dns_names=("nsmigrate.nsmigrate.svc",), serving_days=90, ca_days=365)

@@ -4,12 +4,13 @@ import pytest
 
 from tests.memory import MemoryCluster
 from tests.reviews import review
-from webhook import labels, seed
-from webhook.objects import JsonObject, Service, ServicePort
-from webhook.proxies import build_proxy
-from webhook.review import AdmissionRequest
-from webhook.settings import Settings
-from webhook.validation import decide_deletion
+from webhook.core import labels
+from webhook.core.objects import JsonObject, Service, ServicePort
+from webhook.core.proxies import build_proxy
+from webhook.core.review import AdmissionRequest
+from webhook.core.settings import Settings
+from webhook.core.validation import decide_deletion
+from webhook.dev import seed
 
 SETTINGS = Settings()
 

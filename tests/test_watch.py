@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from tests.memory import MemoryCluster
-from webhook.cache import Cache
-from webhook.objects import JsonObject
-from webhook.watch import Backoff, Gone, Reflector
+from webhook.core.objects import JsonObject
+from webhook.kube.cache import Cache
+from webhook.kube.watch import Backoff, Gone, Reflector
 
 DATA = Path(__file__).parent / "data"
 RECORDED_LIST = json.loads((DATA / "services-list.json").read_text())

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from webhook.devcluster.environment import DevEnvironment
-from webhook.kube import Kube
-from webhook.settings import Settings
+from webhook.core.settings import Settings
+from webhook.dev.environment import DevEnvironment
+from webhook.kube.client import Kube
 
 _names = itertools.count()
 SETTINGS = Settings(orphan_grace_seconds=2, lease_seconds=3)

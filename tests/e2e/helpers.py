@@ -8,7 +8,7 @@ import urllib.request
 from collections.abc import Callable
 from typing import TypeVar
 
-from webhook.devcluster.environment import DevEnvironment
+from webhook.dev.environment import DevEnvironment
 
 T = TypeVar("T")
 

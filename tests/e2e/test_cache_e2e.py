@@ -10,11 +10,11 @@ from tests.e2e.conftest import SETTINGS
 from tests.e2e.helpers import eventually, metrics
 from tests.e2e.test_mutation_e2e import apply_all, env_of, migrating
 from tests.e2e.test_validation_e2e import refused, with_proxy
-from webhook import seed
-from webhook.devcluster.controlplane import free_port, stop_pid
-from webhook.devcluster.environment import DevEnvironment
-from webhook.kube import Kube
-from webhook.metrics import sample as metric
+from webhook.dev import seed
+from webhook.dev.controlplane import free_port, stop_pid
+from webhook.dev.environment import DevEnvironment
+from webhook.http.metrics import sample as metric
+from webhook.kube.client import Kube
 
 pytestmark = pytest.mark.e2e
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from webhook.devcluster import chart
-from webhook.devcluster.controlplane import ControlPlane
-from webhook.kube import Kube
+from webhook.dev import chart
+from webhook.dev.controlplane import ControlPlane
+from webhook.kube.client import Kube
 
 pytestmark = pytest.mark.e2e
 ACCOUNT = "system:serviceaccount:nsmigrate:nsmigrate"

@@ -15,13 +15,15 @@ import pytest
 
 from tests.e2e.conftest import SETTINGS
 from tests.e2e.helpers import eventually
-from webhook import cli, demo, labels, seed
-from webhook.devcluster.controlplane import COMPONENTS
-from webhook.devcluster.dns import resolve
-from webhook.devcluster.environment import DevEnvironment
-from webhook.hosts import find_hosts
-from webhook.kube import Kube
-from webhook.objects import JsonObject
+from webhook.cli.main import main as cli
+from webhook.core import labels
+from webhook.core.hosts import find_hosts
+from webhook.core.objects import JsonObject
+from webhook.dev import demo, seed
+from webhook.dev.controlplane import COMPONENTS
+from webhook.dev.dns import resolve
+from webhook.dev.environment import DevEnvironment
+from webhook.kube.client import Kube
 
 pytestmark = pytest.mark.e2e
 

@@ -6,9 +6,10 @@ import json
 
 import pytest
 
-from webhook import labels, seed
-from webhook.kube import Kube, Reply
-from webhook.objects import JsonObject
+from webhook.core import labels
+from webhook.core.objects import JsonObject
+from webhook.dev import seed
+from webhook.kube.client import Kube, Reply
 
 pytestmark = pytest.mark.e2e
 

@@ -18,11 +18,11 @@ from cryptography import x509
 from tests.e2e.conftest import SETTINGS
 from tests.e2e.helpers import eventually
 from tests.reviews import review
-from webhook import registration, seed
-from webhook.devcluster.controlplane import free_port, stop_pid
-from webhook.devcluster.environment import DevEnvironment
-from webhook.kube import Kube
-from webhook.rotation import RENEW_ANNOTATION
+from webhook.dev import registration, seed
+from webhook.dev.controlplane import free_port, stop_pid
+from webhook.dev.environment import DevEnvironment
+from webhook.kube.client import Kube
+from webhook.kube.rotation import RENEW_ANNOTATION
 
 pytestmark = pytest.mark.e2e
 SECRET = "nsmigrate-rotation-tls"

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from tests.reviews import review
-from webhook import seed
-from webhook.devcluster.controlplane import ControlPlane, ControlPlaneError, find_binaries
-from webhook.devcluster.environment import DevEnvironment
+from webhook.dev import seed
+from webhook.dev.controlplane import ControlPlane, ControlPlaneError, find_binaries
+from webhook.dev.environment import DevEnvironment
 
 pytestmark = pytest.mark.e2e
 

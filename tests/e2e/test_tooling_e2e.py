@@ -12,9 +12,10 @@ import yaml
 from tests.e2e.helpers import eventually
 from tests.e2e.test_mutation_e2e import apply_all, migrating
 from tests.e2e.test_validation_e2e import refused, with_proxy
-from webhook import cli, seed
-from webhook.devcluster.environment import DevEnvironment
-from webhook.kube import Kube
+from webhook.cli.main import main as cli
+from webhook.dev import seed
+from webhook.dev.environment import DevEnvironment
+from webhook.kube.client import Kube
 
 pytestmark = pytest.mark.e2e
 

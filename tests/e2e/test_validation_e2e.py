@@ -9,10 +9,11 @@ import pytest
 
 from tests.e2e.helpers import eventually, metrics
 from tests.e2e.test_mutation_e2e import apply_all, migrating
-from webhook import labels, seed
-from webhook.devcluster.environment import DevEnvironment
-from webhook.kube import ApiError, Kube
-from webhook.objects import JsonObject
+from webhook.core import labels
+from webhook.core.objects import JsonObject
+from webhook.dev import seed
+from webhook.dev.environment import DevEnvironment
+from webhook.kube.client import ApiError, Kube
 
 pytestmark = pytest.mark.e2e
 

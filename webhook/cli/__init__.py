@@ -1,0 +1,1 @@
+"""The ``nsmigrate`` command line: one module per command, argparse in ``main`` only."""

@@ -1,0 +1,46 @@
+"""``nsmigrate audit``: denied and forced proxy deletions, from Events and the webhook's log."""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+
+from webhook.core import report
+from webhook.kube.client import Kube
+
+
+def run(args: argparse.Namespace) -> int:
+    kube = Kube.connect(args.kubeconfig)
+    entries = report.audit_from_events(kube.list_all("Event"))
+    if args.log:
+        entries += report.audit_from_log(args.log.read_text().splitlines())
+    if args.since:
+        cutoff = datetime.datetime.now(datetime.UTC) - _duration(args.since)
+        entries = [e for e in entries if _parse_time(str(e.get("time", ""))) >= cutoff]
+    entries.sort(key=lambda e: str(e.get("time", "")), reverse=True)
+    if args.output == "json":
+        print(json.dumps(entries, indent=2))
+        return 0
+    rows = []
+    for entry in entries:
+        who = entry.get("user") or "-"
+        detail = "; ".join(entry.get("callers") or []) if entry["source"] == "log" else entry.get("message", "")
+        rows.append([str(entry.get("time", "")), entry["event"], entry["proxy"], who, entry["source"], detail])
+    print(report.table(["TIME", "EVENT", "PROXY", "USER", "FROM", "CALLERS / MESSAGE"], rows))
+    return 0
+
+
+def _duration(text: str) -> datetime.timedelta:
+    units = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+    if len(text) < 2 or text[-1] not in units or not text[:-1].isdigit():
+        raise ValueError(f"--since takes a duration like 30s, 15m, 2h or 7d, not {text!r}")
+    return datetime.timedelta(**{units[text[-1]]: int(text[:-1])})
+
+
+def _parse_time(text: str) -> datetime.datetime:
+    try:
+        moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return datetime.datetime.min.replace(tzinfo=datetime.UTC)
+    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)

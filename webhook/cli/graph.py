@@ -1,0 +1,35 @@
+"""``nsmigrate graph``: who calls whom across namespaces, proxies drawn as such."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+from webhook.cli.snapshot import migrating, snapshot
+from webhook.core import report
+
+
+def run(args: argparse.Namespace) -> int:
+    cache, config = snapshot(args)
+    namespaces = args.namespace or migrating(cache)
+    drawn = report.call_graph(cache, config, namespaces=namespaces)
+    if args.output == "json":
+        edges = [{"from": e.caller, "to": e.service, "proxy": e.dashed} for e in drawn.edges]
+        print(json.dumps({"namespaces": drawn.namespaces, "proxies": sorted(drawn.proxies), "edges": edges}, indent=2))
+    elif args.output == "mermaid":
+        print(report.mermaid(drawn), end="")
+    elif args.output == "dot":
+        print(report.dot(drawn), end="")
+    else:
+        graphviz = shutil.which("dot")
+        if graphviz is None:
+            raise ValueError(
+                "-o png needs Graphviz's `dot` on PATH (apt-get install graphviz); -o dot or mermaid need nothing"
+            )
+        out = args.out or Path("graph.png")
+        subprocess.run([graphviz, "-Tpng", "-o", str(out)], input=report.dot(drawn), text=True, check=True)
+        print(out)
+    return 0

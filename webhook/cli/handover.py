@@ -1,0 +1,41 @@
+"""``nsmigrate handover`` / ``rollback``: hand a live old Service over, or restore it."""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import sys
+
+from webhook.cli.snapshot import service_argument
+from webhook.core import settings
+from webhook.core.handover import plan_handover
+from webhook.kube.client import Kube, KubeCluster
+
+
+def handover(args: argparse.Namespace) -> int:
+    namespace, name = service_argument(args.service)
+    cluster = KubeCluster(Kube.connect(args.kubeconfig))
+    config = settings.from_env(cluster_domain=args.cluster_domain)
+    try:
+        plan = plan_handover(cluster, config, namespace=namespace, name=name)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    if not plan.ready:
+        print(f"error: not handing over {plan.where} yet: {plan.reason}", file=sys.stderr)
+        return 1
+    cluster.hand_over(namespace, name, target=plan.target, cluster_domain=config.cluster_domain)
+    print(f"service/{name} -n {namespace} handed over: now a proxy for {plan.target.namespace}/{plan.target.name}")
+    return 0
+
+
+def rollback(args: argparse.Namespace) -> int:
+    namespace, name = service_argument(args.service)
+    cluster = KubeCluster(Kube.connect(args.kubeconfig))
+    try:
+        cluster.roll_back(namespace, name, now=datetime.datetime.now(datetime.UTC))
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"service/{name} -n {namespace} rolled back: its original spec is restored; no automatic handover")
+    return 0

@@ -1,0 +1,88 @@
+"""The audit trail of refused and forced proxy deletions, built from a decision as plain data.
+
+Each denial (dry-run included) and each forced deletion leaves a JSON log line, a Kubernetes Event
+on the proxy, ``auditAnnotations`` in the admission response and a metric increment; this module
+builds the first three, the shell writes them.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from webhook.core.objects import JsonObject, dig
+from webhook.core.review import AdmissionRequest
+from webhook.core.validation import DeletionDecision
+
+COMPONENT = "nsmigrate"
+EVENT_REASONS = {"denied": "ProxyDeletionDenied", "forced": "ProxyDeletionForced"}
+LOG_EVENTS = {"denied": "proxy_deletion_denied", "forced": "proxy_deletion_forced"}
+_EVENT_MESSAGE_LIMIT = 1024
+
+
+def is_audited(decision: DeletionDecision) -> bool:
+    return decision.verdict in EVENT_REASONS
+
+
+def log_fields(decision: DeletionDecision, request: AdmissionRequest) -> dict[str, Any]:
+    """The fields of the JSON log line (its ``event`` and ``time`` are added by the logger)."""
+    user = request.get("userInfo", {})
+    fields: dict[str, Any] = {
+        "proxy": decision.proxy,
+        "user": user.get("username", ""),
+        "groups": list(user.get("groups", [])),
+        "callers": [caller.describe() for caller in decision.callers],
+        "dryRun": bool(request.get("dryRun")),
+        "uid": request["uid"],
+    }
+    if decision.reason:
+        fields["reason"] = decision.reason
+    return fields
+
+
+def audit_annotations(decision: DeletionDecision) -> dict[str, str]:
+    """Keys the API server records in its audit log, prefixed with the webhook's name."""
+    annotations = {"proxy-deletion": decision.verdict, "proxy": decision.proxy}
+    if decision.callers:
+        annotations["callers"] = "; ".join(caller.describe() for caller in decision.callers)
+    if decision.reason:
+        annotations["reason"] = decision.reason
+    return annotations
+
+
+def event_manifest(decision: DeletionDecision, request: AdmissionRequest, *, now: datetime.datetime) -> JsonObject:
+    """A Warning Event on the proxy. Its name is fixed per proxy and reason, so that repeated
+    denials aggregate into the Event's count instead of flooding the namespace."""
+    namespace, _, name = decision.proxy.partition("/")
+    reason = EVENT_REASONS[decision.verdict]
+    user = request.get("userInfo", {}).get("username", "unknown user")
+    dry_run = " (dry run)" if request.get("dryRun") else ""
+    if decision.verdict == "denied":
+        message = f"deletion by {user}{dry_run} refused: {len(decision.callers)} caller(s): " + "; ".join(
+            caller.describe() for caller in decision.callers
+        )
+    else:
+        message = f"deletion by {user}{dry_run} allowed despite callers check: {decision.reason}"
+    stamp = now.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {"name": f"{name}.{reason.lower()}", "namespace": namespace},
+        "involvedObject": {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "namespace": namespace,
+            "name": name,
+            "uid": dig(request, "oldObject", "metadata").get("uid", ""),
+        },
+        "type": "Warning",
+        "reason": reason,
+        "message": message[:_EVENT_MESSAGE_LIMIT],
+        "source": {"component": COMPONENT},
+        "reportingComponent": COMPONENT,
+        "reportingInstance": COMPONENT,
+        "action": "Delete",
+        "count": 1,
+        "firstTimestamp": stamp,
+        "lastTimestamp": stamp,
+    }

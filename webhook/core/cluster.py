@@ -1,0 +1,54 @@
+"""The cluster as the decisions see it: the few lookups they need, and the one write admission makes.
+
+The API-server implementation is ``webhook.kube.client.KubeCluster``; tests use an in-memory one. A watch
+cache will serve the same lookups from memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from webhook.core.objects import ConfigMap, JsonObject, Namespace, Service, Workload
+
+
+class ClusterView(Protocol):
+    """Read-only lookups."""
+
+    def namespace(self, name: str) -> Namespace | None: ...
+
+    def namespaces(self) -> list[Namespace]: ...
+
+    def service(self, namespace: str, name: str) -> Service | None: ...
+
+    def services(self, namespace: str | None = None) -> list[Service]:
+        """The Services of a namespace, or of every namespace."""
+        ...
+
+    def services_named(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Service | None]:
+        """Several Services by (namespace, name) at once, None for those that do not exist."""
+        ...
+
+    def workloads(self, namespace: str) -> list[Workload]: ...
+
+    def configmaps(self, namespace: str) -> list[ConfigMap]: ...
+
+    def referring(self, names: frozenset[str]) -> tuple[list[Workload], list[ConfigMap]]:
+        """What caller finding needs for these host names (see ``callers.referring``)."""
+        ...
+
+    def live(self) -> ClusterView:
+        """The same lookups answered by the API server now, bypassing any cache (itself, if uncached)."""
+        ...
+
+
+class Cluster(ClusterView, Protocol):
+    """Lookups plus the writes nsmigrate's shell performs."""
+
+    def create_service(self, manifest: JsonObject, *, timeout: float) -> None:
+        """Create a Service; an existing one of that name is not an error. Raises on failure."""
+        ...
+
+    def record_event(self, event: JsonObject) -> None:
+        """Write an Event; one of the same name has its count bumped instead. Raises on failure."""
+        ...

@@ -1,0 +1,106 @@
+"""Reconcile plans: the writes the cluster needs to keep the proxy invariants admission alone cannot.
+
+- a Service created after its workload (or a caller that appears later) gets its proxy;
+- proxy ports follow the target's ports;
+- a proxy whose target is gone and which has no callers is removed after a grace period.
+
+``plan_reconcile`` decides from the cache with the same functions admission uses (same desired state,
+so the two never fight); ``webhook.kube.reconciler`` runs it and makes the writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from webhook.core import labels, proxies
+from webhook.core.callers import callers_of
+from webhook.core.cluster import ClusterView
+from webhook.core.handover import pending_handovers
+from webhook.core.migration import migration_of
+from webhook.core.objects import JsonObject, Service
+from webhook.core.settings import Settings
+
+
+@dataclass(frozen=True)
+class Action:
+    verb: Literal["create", "update", "delete", "handover"]
+    namespace: str
+    name: str
+    reason: str
+    body: JsonObject = field(default_factory=dict)
+    """create: the manifest; update: a merge patch; delete: preconditions."""
+    target: Service | None = None
+    """handover: the Service the old one becomes the proxy for."""
+
+
+@dataclass
+class Orphans:
+    """When each orphan proxy ("namespace/name") was first seen without target and without callers."""
+
+    since: dict[str, float] = field(default_factory=dict)
+
+
+def plan_reconcile(view: ClusterView, settings: Settings, *, now: float, orphans: Orphans) -> list[Action]:
+    """Every write the cluster needs now; ``orphans`` is updated to what is orphaned at ``now``."""
+    return (
+        _missing_proxies(view, settings)
+        + _handovers(view, settings)
+        + _proxy_upkeep(view, settings, now=now, orphans=orphans)
+    )
+
+
+def _handovers(view: ClusterView, settings: Settings) -> list[Action]:
+    """Live old Services whose new side is Available (automatic handover: not manual, not rolled back)."""
+    return [
+        Action("handover", handover.namespace, handover.name, handover.reason, target=handover.target)
+        for handover in pending_handovers(view, settings)
+        if handover.ready
+    ]
+
+
+def _missing_proxies(view: ClusterView, settings: Settings) -> list[Action]:
+    actions = []
+    for namespace in view.namespaces():
+        migration, _ = migration_of(namespace.name, view=view, settings=settings)
+        if migration is None or not migration.consent:
+            continue
+        pod_labels = [workload.pod_labels for workload in view.workloads(namespace.name)]
+        moved = [
+            service
+            for service in view.services(namespace.name)
+            if not service.is_proxy and any(service.selects(found) for found in pod_labels)
+        ]
+        for plan in proxies.plan_proxies(
+            moved, old_namespace=migration.old, view=view, cluster_domain=settings.cluster_domain
+        ):
+            if plan.step == "create" and plan.manifest is not None:
+                actions.append(Action("create", plan.namespace, plan.name, plan.reason, plan.manifest))
+    return actions
+
+
+def _proxy_upkeep(view: ClusterView, settings: Settings, *, now: float, orphans: Orphans) -> list[Action]:
+    actions = []
+    seen = set()
+    for proxy in view.services():
+        if not proxy.is_proxy or proxy.proxy_target is None:
+            continue
+        key = f"{proxy.namespace}/{proxy.name}"
+        seen.add(key)
+        target = view.service(*proxy.proxy_target)
+        if target is not None:
+            orphans.since.pop(key, None)
+            if (ports := proxies.proxy_ports(target.ports)) != proxies.proxy_ports(proxy.ports):
+                reason = f"ports follow {target.namespace}/{target.name}"
+                actions.append(Action("update", proxy.namespace, proxy.name, reason, {"spec": {"ports": ports}}))
+            continue
+        if callers_of(proxy.name, proxy.namespace, view=view, cluster_domain=settings.cluster_domain):
+            orphans.since.pop(key, None)
+            continue
+        first = orphans.since.setdefault(key, now)
+        if now - first >= settings.orphan_grace_seconds:
+            reason = f"target {labels.PROXY_FOR}={proxy.annotations[labels.PROXY_FOR]} is gone and nothing calls it"
+            actions.append(Action("delete", proxy.namespace, proxy.name, reason, {"uid": proxy.uid}))
+    for key in set(orphans.since) - seen:
+        del orphans.since[key]
+    return actions

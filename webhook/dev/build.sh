@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# Builds the local control plane's binaries from the Go module proxy into a cache outside the repo
+# and prints one "name=path" line per binary asked for. No release download is needed (or possible).
+#
+#   webhook/dev/build.sh                 etcd and kube-apiserver
+#   webhook/dev/build.sh all             also kube-controller-manager, kube-scheduler,
+#                                               kube-proxy, kwok, coredns and helm
+#   webhook/dev/build.sh kwok helm ...   just those
+#   KUBEBUILDER_ASSETS=/dir .../build.sh        etcd and kube-apiserver (and kube-controller-manager)
+#                                               are taken from there when present, not built
+#
+# Recipe for Kubernetes: a throw-away wrapper module requires k8s.io/kubernetes and replaces every
+# staging module that upstream go.mod lists (`k8s.io/x => ./staging/src/k8s.io/x`) with its published
+# v0.Y.Z; the same trick builds etcd's server module at the version Kubernetes pins in
+# build/dependencies.yaml. kwok, CoreDNS and Helm have no such replaces: `go install` builds them.
+set -euo pipefail
+
+K8S_VERSION="${NSMIGRATE_K8S_VERSION:-v1.37.2}"
+KWOK_VERSION="${NSMIGRATE_KWOK_VERSION:-v0.8.0}"
+COREDNS_VERSION="${NSMIGRATE_COREDNS_VERSION:-v1.15.0}"
+HELM_VERSION="${NSMIGRATE_HELM_VERSION:-v3.22.0}"
+CACHE_ROOT="${NSMIGRATE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/nsmigrate}"
+OUT="$CACHE_ROOT/bin/k8s-$K8S_VERSION"
+TOOLS="$CACHE_ROOT/bin/tools"
+export GOTOOLCHAIN=local GOFLAGS="${GOFLAGS:--buildvcs=false}" CGO_ENABLED=0
+
+ALL=(etcd kube-apiserver kube-controller-manager kube-scheduler kube-proxy kwok coredns helm)
+wanted=("$@")
+[ ${#wanted[@]} -gt 0 ] || wanted=(etcd kube-apiserver)
+[ "${wanted[*]}" != all ] || wanted=("${ALL[@]}")
+
+log() { printf 'build-control-plane: %s\n' "$*" >&2; }
+
+where() {  # binary -> the path it has or will have
+  case "$1" in
+    etcd | kube-apiserver | kube-controller-manager | kube-scheduler | kube-proxy)
+      if [ -n "${KUBEBUILDER_ASSETS:-}" ] && [ -x "$KUBEBUILDER_ASSETS/$1" ]; then
+        echo "$KUBEBUILDER_ASSETS/$1"
+      else
+        echo "$OUT/$1"
+      fi
+      ;;
+    kwok) echo "$TOOLS/kwok-$KWOK_VERSION/kwok" ;;
+    coredns) echo "$TOOLS/coredns-$COREDNS_VERSION/coredns" ;;
+    helm) echo "$TOOLS/helm-$HELM_VERSION/helm" ;;
+    *) log "unknown binary $1 (known: ${ALL[*]})"; exit 2 ;;
+  esac
+}
+
+module_json() {  # module@version field -> that field of `go mod download -json`
+  go mod download -json "$1" | python3 -c "import json,sys; print(json.load(sys.stdin)['$2'])"
+}
+
+# Prints "replace MOD => MOD VERSION" for every local-path replace in the given go.mod.
+local_replaces() {
+  local gomod="$1" version="$2"
+  awk -v v="$version" '
+    /^replace *\(/ { inblock = 1; next }
+    inblock && /^\)/ { inblock = 0; next }
+    { line = $0; sub(/^replace +/, "", line) }
+    (inblock || /^replace /) && line ~ /=> *\.\.?\// {
+      split(line, parts, /[ \t]*=>[ \t]*/); gsub(/[ \t]/, "", parts[1])
+      printf "replace %s => %s %s\n", parts[1], parts[1], v
+    }' "$gomod"
+}
+
+wrapper_build() {  # name module version replaces-file package...: build packages into $OUT
+  local name="$1" module="$2" version="$3" replaces="$4"
+  shift 4
+  local dir="$CACHE_ROOT/work/$name"
+  rm -rf "$dir" && mkdir -p "$dir"
+  {
+    printf 'module nsmigrate.local/%s-build\n\ngo %s\n\n' "$name" "$(go env GOVERSION | sed 's/^go//; s/\.[0-9]*$//')"
+    cat "$replaces"
+  } >"$dir/go.mod"
+  (
+    cd "$dir"
+    for package in "$@"; do go get -tool "$package@$version" >&2; done
+    go build -trimpath -ldflags "-s -w" -o "$dir/bin/" "$@" >&2
+  )
+  mv "$dir"/bin/* "$OUT/"
+}
+
+build_kubernetes() {  # binaries of k8s.io/kubernetes/cmd/...
+  local gomod packages=()
+  gomod=$(module_json "k8s.io/kubernetes@$K8S_VERSION" GoMod)
+  local_replaces "$gomod" "v0.${K8S_VERSION#v1.}" >"$CACHE_ROOT/k8s-replaces.txt"
+  log "kubernetes $K8S_VERSION ($*): $(wc -l <"$CACHE_ROOT/k8s-replaces.txt") staging modules replaced"
+  for binary in "$@"; do packages+=("k8s.io/kubernetes/cmd/$binary"); done
+  wrapper_build kubernetes k8s.io/kubernetes "$K8S_VERSION" "$CACHE_ROOT/k8s-replaces.txt" "${packages[@]}"
+}
+
+build_etcd() {  # the etcd release Kubernetes is tested with
+  local k8s_dir version gomod
+  k8s_dir=$(module_json "k8s.io/kubernetes@$K8S_VERSION" Dir)
+  version="v$(awk '/name: "etcd"/ { getline; print $2; exit }' "$k8s_dir/build/dependencies.yaml")"
+  gomod=$(module_json "go.etcd.io/etcd/server/v3@$version" GoMod)
+  local_replaces "$gomod" "$version" >"$CACHE_ROOT/etcd-replaces.txt"
+  log "etcd $version: $(wc -l <"$CACHE_ROOT/etcd-replaces.txt") sibling modules replaced"
+  wrapper_build etcd go.etcd.io/etcd/server/v3 "$version" "$CACHE_ROOT/etcd-replaces.txt" go.etcd.io/etcd/server/v3
+  mv "$OUT/server" "$OUT/etcd"  # go names a .../server/v3 binary "server"
+}
+
+install_tool() {  # binary package version
+  local target
+  target=$(dirname "$(where "$1")")
+  log "building $1 $3"
+  mkdir -p "$target"
+  GOBIN="$target" go install -trimpath -ldflags "-s -w" "$2@$3" >&2
+}
+
+missing=()
+for binary in "${wanted[@]}"; do
+  [ -x "$(where "$binary")" ] || missing+=("$binary")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  command -v go >/dev/null || { log "Go is required to build ${missing[*]} (none on PATH)"; exit 1; }
+  mkdir -p "$OUT"
+  start=$SECONDS
+  kubernetes=()
+  for binary in "${missing[@]}"; do
+    case "$binary" in
+      etcd) build_etcd ;;
+      kube-apiserver | kube-controller-manager | kube-scheduler | kube-proxy) kubernetes+=("$binary") ;;
+      kwok)
+        install_tool kwok sigs.k8s.io/kwok/cmd/kwok "$KWOK_VERSION"
+        # kwok ships its stages (what fake nodes and pods go through) as YAML in its module.
+        stages=$(module_json "sigs.k8s.io/kwok@$KWOK_VERSION" Dir)/kustomize/stage
+        for stage in "$stages"/node/fast/node-initialize.yaml "$stages"/pod/fast/pod-*.yaml; do
+          cat "$stage"; printf '\n---\n'
+        done >"$(dirname "$(where kwok)")/stages.yaml"
+        ;;
+      coredns) install_tool coredns github.com/coredns/coredns "$COREDNS_VERSION" ;;
+      helm) install_tool helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION" ;;
+    esac
+  done
+  [ ${#kubernetes[@]} -eq 0 ] || build_kubernetes "${kubernetes[@]}"
+  log "built ${missing[*]} in $((SECONDS - start)) s"
+fi
+
+for binary in "${wanted[@]}"; do
+  echo "$binary=$(where "$binary")"
+done

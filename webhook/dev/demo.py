@@ -1,0 +1,179 @@
+"""``nsmigrate demo``: the seed migration on a fresh local control plane, one step at a time.
+
+Deployments really roll out (controller manager, scheduler, kwok) and names really resolve (CoreDNS):
+after each step the demo shows what every caller's URL resolves to.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from webhook.core import labels, report
+from webhook.core.hosts import find_hosts
+from webhook.core.objects import JsonObject
+from webhook.core.settings import Settings
+from webhook.dev import seed
+from webhook.dev.controlplane import COMPONENTS
+from webhook.dev.dns import resolve
+from webhook.dev.environment import DevEnvironment
+from webhook.kube import watch
+from webhook.kube.cache import Cache
+from webhook.kube.client import ApiError, Kube, KubeCluster
+
+Say = Callable[[str], None]
+
+
+def run(*, workdir: Path | None = None, say: Say = print) -> None:
+    """Start a fresh environment, walk the migration of appa from foobar to foo, stop it all."""
+    with tempfile.TemporaryDirectory(prefix="nsmigrate-demo-") as scratch:
+        environment = DevEnvironment(workdir or Path(scratch))
+        say(
+            "Starting etcd, kube-apiserver, controller manager, scheduler, kwok, CoreDNS and nsmigrate on 127.0.0.1 ..."
+        )
+        environment.up(components=COMPONENTS)
+        try:
+            say(f"  kube-apiserver at {environment.control_plane.server}, kubeconfig {environment.kubeconfig}")
+            walk(Kube.connect(str(environment.kubeconfig)), environment.control_plane.dns_port, say)
+        finally:
+            environment.down()
+            say("\nStopped the local control plane.")
+
+
+def walk(kube: Kube, dns_port: int, say: Say) -> None:
+    """The migration plan, printed as it happens."""
+    step(say, 1, "The shared namespace foobar: appa, appb, appc, each behind a Service of its letter")
+    for manifest in seed.old_namespace("foobar"):
+        apply(kube, manifest, say)
+    wait_for(lambda: all(available(kube, "foobar", f"app{letter}") for letter in "abc"))
+    say("  all three Available")
+    show_dns(kube, dns_port, say)
+
+    step(say, 2, f"Namespace foo, labelled {labels.MIGRATE_FROM}=foobar (foobar carries {labels.SOURCE}=true)")
+    apply(kube, seed.new_namespace("foo", old="foobar"), say)
+
+    step(say, 3, "appa is deployed into foo from the same manifests: nobody edits its URLs")
+    for manifest in seed.app("a", "foo"):
+        apply(kube, manifest, say)
+    show_env(kube, "foo", "appa", say)
+
+    step(say, 4, "Handover: once foo/appa is Available, foobar/servicea becomes the proxy in one UPDATE")
+    wait_for(lambda: available(kube, "foo", "appa"))
+    seen = time.monotonic()
+    proxy = wait_for(lambda: handed_over(kube, "foobar", "servicea"))
+    say(f"  foo/appa Available; foobar/servicea handed over {(time.monotonic() - seen) * 1000:.0f} ms later")
+    say(f"  service foobar/servicea: {proxy['spec']['type']} -> {proxy['spec']['externalName']}")
+    say(f"  original spec kept in {labels.ORIGINAL_SPEC} (for `nsmigrate rollback foobar/servicea`)")
+    show_dns(kube, dns_port, say)
+    show_status(kube, say)
+    show_graph(kube, say)
+
+    step(say, 5, "The old appa retires: deployment foobar/appa deleted; nothing resolves differently")
+    kube.delete("Deployment", "foobar", "appa")
+    show_dns(kube, dns_port, say)
+
+    step(say, 6, "Deleting the proxy while appc still calls http://servicea/ is refused")
+    show_status(kube, say)
+    try:
+        kube.delete("Service", "foobar", "servicea")
+    except ApiError as error:
+        say(f"  Error from server ({error.status}): {error.message}")
+
+    step(say, 7, "appc is redeployed with the new name; now the proxy can go")
+    apply(kube, seed.deployment("appc", "foobar", {"SERVICEA_URL": "http://servicea.foo.svc.cluster.local/"}), say)
+    wait_for(lambda: deleted(kube, "foobar", "servicea"))
+    say("  service foobar/servicea deleted")
+    show_dns(kube, dns_port, say)
+    show_graph(kube, say)
+    say("\nappa now lives in foo; every name resolved at every step.")
+
+
+def step(say: Say, number: int, title: str) -> None:
+    say(f"\n== {number}. {title}")
+
+
+def apply(kube: Kube, manifest: JsonObject, say: Say) -> None:
+    """Server-side apply, printed the way kubectl prints it, warnings included."""
+    reply = kube.apply(manifest)
+    metadata = manifest["metadata"]
+    where = f"{metadata['namespace']}/{metadata['name']}" if "namespace" in metadata else metadata["name"]
+    verb = "created" if reply.status == 201 else "configured"
+    say(f"  {manifest['kind'].lower()} {where} {verb}")
+    for warning in reply.warnings:
+        say(f"    Warning: {warning}")
+
+
+def show_env(kube: Kube, namespace: str, name: str, say: Say) -> None:
+    stored = kube.get("Deployment", namespace, name) or {}
+    for container in stored["spec"]["template"]["spec"]["containers"]:
+        for entry in container.get("env", []):
+            say(f"  stored env of {namespace}/{name}: {entry['name']}={entry.get('value')}")
+    record = (stored["metadata"].get("annotations") or {}).get(labels.REWRITTEN_ENV)
+    if record:
+        say(f"  annotation {labels.REWRITTEN_ENV}: {json.dumps(json.loads(record))}")
+
+
+def show_dns(kube: Kube, dns_port: int, say: Say) -> None:
+    """What every Deployment's URLs resolve to, asked of CoreDNS from the Deployment's namespace."""
+    for namespace in ("foobar", "foo"):
+        for deployment in kube.list_all("Deployment", namespace):
+            for container in deployment["spec"]["template"]["spec"]["containers"]:
+                for entry in container.get("env", []):
+                    for ref in find_hosts(entry.get("value", ""), variable=entry["name"]):
+                        address = resolve(ref.host, namespace=namespace, port=dns_port) or "NOT RESOLVED"
+                        say(f"  dns: {namespace}/{deployment['metadata']['name']} -> {ref.host} = {address}")
+
+
+def show_status(kube: Kube, say: Say) -> None:
+    """``nsmigrate status``, as the demo goes."""
+    view, settings = snapshot(kube), Settings()
+    text = report.status_text(report.proxy_statuses(view, settings), report.awaiting_handover(view, settings))
+    say("  $ nsmigrate status")
+    for line in text.splitlines():
+        say(f"  {line}")
+
+
+def show_graph(kube: Kube, say: Say) -> None:
+    """``nsmigrate graph`` (Mermaid), as the demo goes."""
+    say("  $ nsmigrate graph -n foobar -n foo")
+    for line in report.mermaid(
+        report.call_graph(snapshot(kube), Settings(), namespaces=["foobar", "foo"])
+    ).splitlines():
+        say(f"  {line}")
+
+
+def snapshot(kube: Kube) -> Cache:
+    return watch.snapshot(Cache(KubeCluster(kube)), kube)
+
+
+def available(kube: Kube, namespace: str, name: str) -> bool:
+    conditions = ((kube.get("Deployment", namespace, name) or {}).get("status") or {}).get("conditions") or []
+    return any(c["type"] == "Available" and c["status"] == "True" for c in conditions)
+
+
+def handed_over(kube: Kube, namespace: str, name: str) -> JsonObject | None:
+    service = kube.get("Service", namespace, name) or {}
+    return service if service.get("spec", {}).get("type") == "ExternalName" else None
+
+
+def deleted(kube: Kube, namespace: str, name: str) -> bool:
+    """Delete, retried while the webhook's cache has not yet seen the caller's redeploy."""
+    try:
+        kube.delete("Service", namespace, name)
+    except ApiError as error:
+        if error.status != 403:
+            raise
+        return False
+    return True
+
+
+def wait_for(probe: Callable[[], JsonObject | bool | None], *, timeout: float = 60.0) -> JsonObject:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if found := probe():
+            return found if isinstance(found, dict) else {}
+        time.sleep(0.02)
+    raise TimeoutError(f"gave up after {timeout:.0f} s")

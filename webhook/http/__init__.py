@@ -1,0 +1,1 @@
+"""The HTTP side: the Flask app, TLS, metrics and the gunicorn server."""

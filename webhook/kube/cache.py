@@ -1,0 +1,248 @@
+"""The watch cache: compact projections of the objects decisions read, with the indexes they use.
+
+It serves the ``ClusterView`` lookups from memory. Reflectors (``webhook.kube.watch``) feed it; until
+every kind has been listed once it refuses to answer (``NotSynced``), so that no decision is ever
+taken on a partial picture.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from typing import Any
+
+from webhook.core.cluster import Cluster
+from webhook.core.objects import (
+    WORKLOAD_KINDS,
+    ConfigMap,
+    JsonObject,
+    Namespace,
+    Service,
+    Workload,
+    configmap_from_object,
+    dig,
+    namespace_from_object,
+    service_from_object,
+    workload_from_object,
+)
+
+Key = tuple[str, ...]
+"""(name,) for a Namespace, (namespace, name) for a Service or ConfigMap, (kind, namespace, name) for a workload."""
+KINDS = ("Namespace", "Service", "ConfigMap", *WORKLOAD_KINDS)
+
+
+class NotSynced(RuntimeError):
+    """The cache has not listed every kind yet: it cannot answer."""
+
+
+class Cache:
+    """Thread-safe; writers are the reflectors, readers the admission threads and the reconciler."""
+
+    def __init__(self, api: Cluster, kinds: Iterable[str] = KINDS) -> None:
+        self.kinds = frozenset(kinds)
+        self.api = api
+        """The API server: for writes, and for confirming what a lagging cache cannot know."""
+        self._lock = threading.RLock()
+        self._synced: set[str] = set()
+        self._listeners: list[Callable[[str], None]] = []
+        self._namespaces: dict[str, Namespace] = {}
+        self._services: dict[str, dict[str, Service]] = defaultdict(dict)
+        self._workloads: dict[Key, Workload] = {}
+        self._workloads_by_namespace: dict[str, set[Key]] = defaultdict(set)
+        self._configmaps: dict[Key, ConfigMap] = {}
+        self._configmaps_by_namespace: dict[str, set[Key]] = defaultdict(set)
+        self._workloads_by_host: dict[str, set[Key]] = defaultdict(set)
+        self._configmaps_by_host: dict[str, set[Key]] = defaultdict(set)
+        self._consumers: dict[Key, set[Key]] = defaultdict(set)
+
+    @property
+    def synced(self) -> bool:
+        with self._lock:
+            return self._synced >= self.kinds
+
+    def on_change(self, listener: Callable[[str], None]) -> None:
+        """Call ``listener(kind)`` after every change (from the reflector's thread)."""
+        self._listeners.append(listener)
+
+    def replace(self, kind: str, objects: Iterable[JsonObject]) -> None:
+        """The complete content of ``kind`` after a list: everything else of that kind goes.
+
+        ``objects`` may be a generator over list pages: each object is projected as it comes and
+        dropped, so a large list never sits whole in memory, and readers wait only for the swap."""
+        projected = [(_key(kind, obj), _project(kind, obj)) for obj in objects]
+        with self._lock:
+            for key in list(self._keys(kind)):
+                self._remove(kind, key)
+            for key, record in projected:
+                self._put(kind, key, record)
+            self._synced.add(kind)
+        self._notify(kind)
+
+    def apply(self, kind: str, event: str, obj: JsonObject) -> None:
+        """One watch event: ADDED, MODIFIED or DELETED."""
+        key = _key(kind, obj)
+        record = None if event == "DELETED" else _project(kind, obj)
+        with self._lock:
+            self._remove(kind, key)
+            if record is not None:
+                self._put(kind, key, record)
+        self._notify(kind)
+
+    def size(self) -> int:
+        with self._lock:
+            return (
+                len(self._namespaces)
+                + sum(len(services) for services in self._services.values())
+                + len(self._workloads)
+                + len(self._configmaps)
+            )
+
+    # ClusterView
+
+    def namespace(self, name: str) -> Namespace | None:
+        with self._reading():
+            return self._namespaces.get(name)
+
+    def namespaces(self) -> list[Namespace]:
+        with self._reading():
+            return list(self._namespaces.values())
+
+    def service(self, namespace: str, name: str) -> Service | None:
+        with self._reading():
+            return self._services.get(namespace, {}).get(name)
+
+    def services(self, namespace: str | None = None) -> list[Service]:
+        with self._reading():
+            if namespace is None:
+                return [service for services in self._services.values() for service in services.values()]
+            return list(self._services.get(namespace, {}).values())
+
+    def services_named(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Service | None]:
+        return {key: self.service(*key) for key in keys}
+
+    def workloads(self, namespace: str) -> list[Workload]:
+        with self._reading():
+            return [self._workloads[key] for key in self._workloads_by_namespace.get(namespace, ())]
+
+    def configmaps(self, namespace: str) -> list[ConfigMap]:
+        with self._reading():
+            return [self._configmaps[key] for key in self._configmaps_by_namespace.get(namespace, ())]
+
+    def referring(self, names: frozenset[str]) -> tuple[list[Workload], list[ConfigMap]]:
+        """From the host index: no scan of the cluster, whatever its size."""
+        with self._reading():
+            configmap_keys = set().union(*(self._configmaps_by_host.get(name, set()) for name in names))
+            workload_keys = set().union(*(self._workloads_by_host.get(name, set()) for name in names))
+            for key in configmap_keys:
+                workload_keys |= self._consumers.get(key, set())
+            return (
+                [self._workloads[key] for key in sorted(workload_keys)],
+                [self._configmaps[key] for key in sorted(configmap_keys)],
+            )
+
+    def live(self) -> Cluster:
+        return self.api
+
+    # Cluster writes go to the API server
+
+    def create_service(self, manifest: JsonObject, *, timeout: float) -> None:
+        self.api.create_service(manifest, timeout=timeout)
+
+    def record_event(self, event: JsonObject) -> None:
+        self.api.record_event(event)
+
+    # internals
+
+    def _reading(self) -> threading.RLock:
+        if not self.synced:
+            missing = ", ".join(sorted(self.kinds - self._synced))
+            raise NotSynced(f"the watch cache has not synced yet (waiting for {missing})")
+        return self._lock
+
+    def _notify(self, kind: str) -> None:
+        for listener in self._listeners:
+            listener(kind)
+
+    def _keys(self, kind: str) -> Iterable[Key]:
+        if kind == "Namespace":
+            return [(name,) for name in self._namespaces]
+        if kind == "Service":
+            return [(ns, name) for ns, services in self._services.items() for name in services]
+        if kind == "ConfigMap":
+            return self._configmaps.keys()
+        return [key for key in self._workloads if key[0] == kind]
+
+    def _put(self, kind: str, key: Key, record: Record) -> None:
+        """Insert a projection whose key is free (``_remove`` it first)."""
+        if isinstance(record, Namespace):
+            self._namespaces[key[0]] = record
+        elif isinstance(record, Service):
+            self._services[record.namespace][record.name] = record
+        elif isinstance(record, ConfigMap):
+            self._configmaps[key] = record
+            self._configmaps_by_namespace[record.namespace].add(key)
+            for host in record.hosts:
+                self._configmaps_by_host[host].add(key)
+        elif isinstance(record, Workload):
+            workload = record
+            self._workloads[key] = workload
+            self._workloads_by_namespace[workload.namespace].add(key)
+            for host in workload.hosts:
+                self._workloads_by_host[host].add(key)
+            for configmap_name in workload.configmaps:
+                self._consumers[(workload.namespace, configmap_name)].add(key)
+
+    def _remove(self, kind: str, key: tuple[str, ...]) -> None:
+        if kind == "Namespace":
+            self._namespaces.pop(key[0], None)
+        elif kind == "Service":
+            namespace, name = key
+            self._services.get(namespace, {}).pop(name, None)
+        elif kind == "ConfigMap":
+            configmap = self._configmaps.pop(key, None)
+            if configmap is not None:
+                _discard(self._configmaps_by_namespace, configmap.namespace, key)
+                for host in configmap.hosts:
+                    _discard(self._configmaps_by_host, host, key)
+        else:
+            workload = self._workloads.pop(key, None)
+            if workload is not None:
+                _discard(self._workloads_by_namespace, workload.namespace, key)
+                for host in workload.hosts:
+                    _discard(self._workloads_by_host, host, key)
+                for configmap_name in workload.configmaps:
+                    _discard(self._consumers, (workload.namespace, configmap_name), key)
+
+
+Record = Namespace | Service | ConfigMap | Workload | None
+
+
+def _project(kind: str, obj: JsonObject) -> Record:
+    """The compact record the cache keeps of an object (None for a kind it cannot project)."""
+    if kind == "Namespace":
+        return namespace_from_object(obj)
+    if kind == "Service":
+        return service_from_object(obj)
+    if kind == "ConfigMap":
+        return configmap_from_object(obj)
+    return workload_from_object({**obj, "kind": kind})
+
+
+def _key(kind: str, obj: JsonObject) -> tuple[str, ...]:
+    metadata = dig(obj, "metadata")
+    namespace, name = str(metadata.get("namespace", "")), str(metadata.get("name", ""))
+    if kind == "Namespace":
+        return (name,)
+    if kind in ("Service", "ConfigMap"):
+        return (namespace, name)
+    return (kind, namespace, name)
+
+
+def _discard(index: dict[Any, set[Key]], key: Hashable, member: Key) -> None:
+    """Remove ``member`` from ``index[key]``, and the key itself once it is empty (no index grows forever)."""
+    members = index.get(key)
+    if members is not None:
+        members.discard(member)
+        if not members:
+            del index[key]

@@ -1,0 +1,383 @@
+"""The API server, reached through the official client: the only module that imports ``kubernetes``.
+
+``Kube`` is a small JSON-in, JSON-out REST layer (reads skip the client's model classes: plain dicts
+are what the decisions use, and they are much faster to build). ``KubeCluster`` serves the
+``Cluster`` lookups from live reads.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import datetime
+import json
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+from urllib.parse import quote
+
+from kubernetes import client, config
+
+from webhook.core.callers import referring
+from webhook.core.handover import handover_manifest, rollback_manifest
+from webhook.core.objects import (
+    WORKLOAD_KINDS,
+    ConfigMap,
+    JsonObject,
+    Namespace,
+    Service,
+    Workload,
+    configmap_from_object,
+    namespace_from_object,
+    service_from_object,
+    workload_from_object,
+)
+from webhook.kube.watch import Gone
+
+FIELD_MANAGER = "nsmigrate"
+
+
+class Resource(NamedTuple):
+    api_version: str
+    plural: str
+    namespaced: bool = True
+
+
+RESOURCES: Mapping[str, Resource] = {
+    "Namespace": Resource("v1", "namespaces", namespaced=False),
+    "Service": Resource("v1", "services"),
+    "ConfigMap": Resource("v1", "configmaps"),
+    "Pod": Resource("v1", "pods"),
+    "Event": Resource("v1", "events"),
+    "Deployment": Resource("apps/v1", "deployments"),
+    "StatefulSet": Resource("apps/v1", "statefulsets"),
+    "DaemonSet": Resource("apps/v1", "daemonsets"),
+    "Job": Resource("batch/v1", "jobs"),
+    "CronJob": Resource("batch/v1", "cronjobs"),
+    "Secret": Resource("v1", "secrets"),
+    "Node": Resource("v1", "nodes", namespaced=False),
+    "ServiceAccount": Resource("v1", "serviceaccounts"),
+    "Lease": Resource("coordination.k8s.io/v1", "leases"),
+    "PodDisruptionBudget": Resource("policy/v1", "poddisruptionbudgets"),
+    "NetworkPolicy": Resource("networking.k8s.io/v1", "networkpolicies"),
+    "Role": Resource("rbac.authorization.k8s.io/v1", "roles"),
+    "RoleBinding": Resource("rbac.authorization.k8s.io/v1", "rolebindings"),
+    "ClusterRole": Resource("rbac.authorization.k8s.io/v1", "clusterroles", namespaced=False),
+    "ClusterRoleBinding": Resource("rbac.authorization.k8s.io/v1", "clusterrolebindings", namespaced=False),
+    "MutatingWebhookConfiguration": Resource(
+        "admissionregistration.k8s.io/v1", "mutatingwebhookconfigurations", namespaced=False
+    ),
+    "ValidatingWebhookConfiguration": Resource(
+        "admissionregistration.k8s.io/v1", "validatingwebhookconfigurations", namespaced=False
+    ),
+}
+
+
+class ApiError(Exception):
+    """The API server answered with an error status."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"{status}: {message}")
+        self.status = status
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    body: JsonObject
+    warnings: list[str] = field(default_factory=list)
+
+
+def path_of(kind: str, namespace: str | None = None, name: str | None = None) -> str:
+    """The REST path of a kind's collection, or of one object when ``name`` is given."""
+    resource = RESOURCES[kind]
+    base = "/api/v1" if resource.api_version == "v1" else f"/apis/{resource.api_version}"
+    if resource.namespaced and namespace:
+        base += f"/namespaces/{quote(namespace)}"
+    path = f"{base}/{resource.plural}"
+    return f"{path}/{quote(name)}" if name else path
+
+
+class Kube:
+    """JSON requests to the API server, authenticated as the kubeconfig or service account says."""
+
+    def __init__(self, api: client.ApiClient, *, timeout: float = 10.0) -> None:
+        self.api = api
+        self.timeout = timeout
+        self.observers: list[Callable[[str, str], None]] = []
+        """Called with (method, path) before each request: for counting API calls."""
+
+    def _observe(self, method: str, path: str) -> None:
+        for observer in self.observers:
+            observer(method, path)
+
+    @classmethod
+    def connect(cls, kubeconfig: str | None = None, *, timeout: float = 10.0, pool_size: int = 8) -> Kube:
+        """In-cluster credentials when no kubeconfig is named and they exist, else the kubeconfig."""
+        configuration = client.Configuration()
+        configuration.connection_pool_maxsize = pool_size
+        if kubeconfig is None:
+            try:
+                config.load_incluster_config(client_configuration=configuration)
+            except config.ConfigException:
+                config.load_kube_config(client_configuration=configuration)
+        else:
+            config.load_kube_config(config_file=kubeconfig, client_configuration=configuration)
+        return cls(client.ApiClient(configuration), timeout=timeout)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: list[tuple[str, str]] | None = None,
+        body: Any = None,
+        content_type: str = "application/json",
+        timeout: float | None = None,
+    ) -> Reply:
+        """One request; an error status raises ApiError."""
+        self._observe(method, path)
+        headers = {"Accept": "application/json", "Content-Type": content_type}
+        method, url, headers, body, _ = self.api.param_serialize(
+            method, path, query_params=query or [], header_params=headers, body=body, auth_settings=["BearerToken"]
+        )
+        response = self.api.call_api(
+            method, url, header_params=headers, body=body, _request_timeout=timeout or self.timeout
+        )
+        raw = response.read()
+        decoded = json.loads(raw) if raw else {}
+        if response.status >= 400:
+            message = decoded.get("message", "") if isinstance(decoded, dict) else str(decoded)
+            raise ApiError(response.status, message or str(response.reason))
+        return Reply(response.status, decoded, _warnings(response.headers))
+
+    def get(self, kind: str, namespace: str | None, name: str) -> JsonObject | None:
+        try:
+            return self.request("GET", path_of(kind, namespace, name)).body
+        except ApiError as error:
+            if error.status == 404:
+                return None
+            raise
+
+    def list_all(self, kind: str, namespace: str | None = None, *, page: int = 500) -> Iterator[JsonObject]:
+        """Every object of a kind, page by page; each with its kind set."""
+        token = ""
+        while True:
+            query = [("limit", str(page))] + ([("continue", token)] if token else [])
+            body = self.request("GET", path_of(kind, namespace), query=query).body
+            for item in body.get("items") or ():
+                item.setdefault("kind", kind)
+                yield item
+            token = (body.get("metadata") or {}).get("continue") or ""
+            if not token:
+                return
+
+    def list_page(self, kind: str, *, limit: int, token: str) -> tuple[list[JsonObject], str, str]:
+        """One page of a list: (items, resourceVersion, continue token). An expired token is Gone."""
+        query = [("limit", str(limit))] + ([("continue", token)] if token else [])
+        try:
+            body = self.request("GET", path_of(kind), query=query).body
+        except ApiError as error:
+            if error.status == 410:
+                raise Gone(error.message) from None
+            raise
+        metadata = body.get("metadata") or {}
+        return list(body.get("items") or ()), str(metadata.get("resourceVersion", "")), metadata.get("continue") or ""
+
+    def watch(self, kind: str, *, resource_version: str, timeout_seconds: int) -> Iterator[JsonObject]:
+        """Watch events of every namespace from ``resource_version``, with bookmarks, streamed."""
+        query = [
+            ("watch", "true"),
+            ("allowWatchBookmarks", "true"),
+            ("resourceVersion", resource_version),
+            ("timeoutSeconds", str(timeout_seconds)),
+        ]
+        method, url, headers, _, _ = self.api.param_serialize(
+            "GET", path_of(kind), query_params=query, header_params={"Accept": "application/json"},
+            auth_settings=["BearerToken"],
+        )  # fmt: skip
+        self._observe("WATCH", path_of(kind))
+        response = self.api.call_api(
+            method, url, header_params=headers, _request_timeout=(self.timeout, timeout_seconds + 30)
+        )
+        raw = response.response
+        try:
+            if response.status >= 400:
+                body = json.loads(raw.read() or b"{}")
+                if response.status == 410:
+                    raise Gone(body.get("message", ""))
+                raise ApiError(response.status, body.get("message", ""))
+            pending = b""
+            for chunk in raw.stream(64 * 1024, decode_content=True):
+                pending += chunk
+                *lines, pending = pending.split(b"\n")
+                for line in lines:
+                    if line.strip():
+                        yield json.loads(line)
+        finally:
+            raw.release_conn()
+
+    def apply(self, manifest: JsonObject, *, dry_run: bool = False, force: bool = True) -> Reply:
+        """Server-side apply, as ``kubectl apply --server-side`` does."""
+        metadata = manifest["metadata"]
+        query = [("fieldManager", FIELD_MANAGER), ("force", "true" if force else "false")]
+        if dry_run:
+            query.append(("dryRun", "All"))
+        path = path_of(manifest["kind"], metadata.get("namespace"), metadata["name"])
+        return self.request("PATCH", path, query=query, body=manifest, content_type="application/apply-patch+yaml")
+
+    def create(self, manifest: JsonObject, *, timeout: float | None = None) -> Reply:
+        path = path_of(manifest["kind"], manifest["metadata"].get("namespace"))
+        return self.request("POST", path, body=manifest, timeout=timeout)
+
+    def delete(self, kind: str, namespace: str | None, name: str, *, dry_run: bool = False) -> Reply:
+        query = [("dryRun", "All")] if dry_run else []
+        return self.request("DELETE", path_of(kind, namespace, name), query=query)
+
+
+def _warnings(headers: Any) -> list[str]:
+    """The texts of ``Warning: 299 - "text"`` response headers."""
+    values = headers.getlist("Warning") if hasattr(headers, "getlist") else [headers.get("Warning")]
+    texts = []
+    for value in values:
+        for part in (value or "").split('299 - "')[1:]:
+            texts.append(part.rstrip().rstrip(",").rstrip('"').replace('\\"', '"'))
+    return texts
+
+
+class KubeCluster:
+    """The ``Cluster`` interface over live API reads: for writes, for confirming what a cache cannot
+    vouch for, and for one-off commands."""
+
+    def __init__(self, kube: Kube) -> None:
+        self.kube = kube
+        self._pool: ThreadPoolExecutor | None = None
+
+    def services_named(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Service | None]:
+        """GETs made together, so that several cost about one round trip."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="api-get")
+
+        # Each GET runs in the caller's context, so that it is counted as the admission's own.
+        def read(key: tuple[str, str], context: contextvars.Context) -> Service | None:
+            return context.run(self.service, *key)
+
+        futures = [self._pool.submit(read, key, contextvars.copy_context()) for key in keys]
+        return {key: future.result() for key, future in zip(keys, futures, strict=True)}
+
+    def namespace(self, name: str) -> Namespace | None:
+        obj = self.kube.get("Namespace", None, name)
+        return namespace_from_object(obj) if obj else None
+
+    def namespaces(self) -> list[Namespace]:
+        return [namespace_from_object(obj) for obj in self.kube.list_all("Namespace")]
+
+    def service(self, namespace: str, name: str) -> Service | None:
+        obj = self.kube.get("Service", namespace, name)
+        return service_from_object(obj) if obj else None
+
+    def services(self, namespace: str | None = None) -> list[Service]:
+        return [service_from_object(obj) for obj in self.kube.list_all("Service", namespace)]
+
+    def workloads(self, namespace: str | None = None) -> list[Workload]:
+        found = (workload_from_object(obj) for kind in WORKLOAD_KINDS for obj in self.kube.list_all(kind, namespace))
+        return [workload for workload in found if workload is not None]
+
+    def configmaps(self, namespace: str | None = None) -> list[ConfigMap]:
+        return [configmap_from_object(obj) for obj in self.kube.list_all("ConfigMap", namespace)]
+
+    def referring(self, names: frozenset[str]) -> tuple[list[Workload], list[ConfigMap]]:
+        """Reads every workload and ConfigMap of the cluster: for one-off commands, not admission."""
+        return referring(names, self.workloads(), self.configmaps())
+
+    def live(self) -> KubeCluster:
+        return self
+
+    def create_service(self, manifest: JsonObject, *, timeout: float) -> None:
+        try:
+            self.kube.create(manifest, timeout=timeout)
+        except ApiError as error:
+            if error.status != 409:
+                raise
+
+    def patch_service(self, namespace: str, name: str, patch: JsonObject) -> None:
+        self.kube.request(
+            "PATCH", path_of("Service", namespace, name), body=patch, content_type="application/merge-patch+json"
+        )
+
+    def delete_service(self, namespace: str, name: str, *, uid: str) -> None:
+        """Delete that very Service (the uid precondition spares a namesake created since); gone is fine."""
+        options = {"apiVersion": "v1", "kind": "DeleteOptions", "preconditions": {"uid": uid} if uid else {}}
+        try:
+            self.kube.request("DELETE", path_of("Service", namespace, name), body=options)
+        except ApiError as error:
+            if error.status != 404:
+                raise
+
+    def hand_over(self, namespace: str, name: str, *, target: Service, cluster_domain: str) -> JsonObject:
+        """Convert the live Service into the proxy for ``target``: one UPDATE (retried on conflict)."""
+        for _ in range(5):
+            live = self.kube.get("Service", namespace, name)
+            if live is None:
+                raise ApiError(404, f"service {namespace}/{name} not found")
+            if service_from_object(live).is_proxy:
+                return live
+            body = handover_manifest(live, target=target, cluster_domain=cluster_domain)
+            try:
+                return self.kube.request("PUT", path_of("Service", namespace, name), body=body).body
+            except ApiError as error:
+                if error.status != 409:
+                    raise
+        raise ApiError(409, f"service {namespace}/{name} kept changing during the handover")
+
+    def roll_back(self, namespace: str, name: str, *, now: datetime.datetime) -> JsonObject:
+        """Restore a handed-over Service; its old cluster IP too, unless another Service took it."""
+        for _ in range(5):
+            proxy = self.kube.get("Service", namespace, name)
+            if proxy is None:
+                raise ApiError(404, f"service {namespace}/{name} not found")
+            body = rollback_manifest(proxy, now=now)
+            try:
+                return self.kube.request("PUT", path_of("Service", namespace, name), body=body).body
+            except ApiError as error:
+                if error.status == 422 and "clusterIP" in body["spec"]:
+                    for field in ("clusterIP", "clusterIPs"):
+                        body["spec"].pop(field, None)
+                    return self.kube.request("PUT", path_of("Service", namespace, name), body=body).body
+                if error.status != 409:
+                    raise
+        raise ApiError(409, f"service {namespace}/{name} kept changing during the rollback")
+
+    def record_event(self, event: JsonObject) -> None:
+        """Create the Event, or bump the count of the one of that name (optimistic, retried)."""
+        metadata = event["metadata"]
+        try:
+            self.kube.create(event)
+            return
+        except ApiError as error:
+            if error.status != 409:
+                raise
+        for _ in range(5):
+            existing = self.kube.get("Event", metadata["namespace"], metadata["name"])
+            if existing is None:
+                self.kube.create(event)
+                return
+            bump = {
+                "metadata": {"resourceVersion": existing["metadata"]["resourceVersion"]},
+                "count": int(existing.get("count") or 1) + 1,
+                "lastTimestamp": event["lastTimestamp"],
+                "message": event["message"],
+            }
+            try:
+                self.kube.request(
+                    "PATCH",
+                    path_of("Event", metadata["namespace"], metadata["name"]),
+                    body=bump,
+                    content_type="application/merge-patch+json",
+                )
+                return
+            except ApiError as error:
+                if error.status != 409:
+                    raise
+        raise ApiError(409, f"event {metadata['name']} kept changing while its count was bumped")

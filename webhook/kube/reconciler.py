@@ -1,0 +1,110 @@
+"""The reconciler loop: runs ``plan_reconcile`` on watch events and on a periodic resync while this
+replica holds the lease, and carries out its actions with idempotent writes.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+from webhook.core import logs
+from webhook.core.cluster import ClusterView
+from webhook.core.objects import JsonObject, Service
+from webhook.core.reconcile import Action, Orphans, plan_reconcile
+from webhook.core.settings import Settings
+
+
+class ServiceWriter(Protocol):
+    def create_service(self, manifest: JsonObject, *, timeout: float) -> None: ...
+
+    def hand_over(self, namespace: str, name: str, *, target: Service, cluster_domain: str) -> JsonObject: ...
+
+    def patch_service(self, namespace: str, name: str, patch: JsonObject) -> None: ...
+
+    def delete_service(self, namespace: str, name: str, *, uid: str) -> None: ...
+
+
+Writer = Callable[[Action], None]
+
+
+def writer(services: ServiceWriter, *, timeout: float, cluster_domain: str) -> Writer:
+    """Carry out actions through ``services``; each write is idempotent (exists / gone are fine)."""
+
+    def write(action: Action) -> None:
+        if action.verb == "create":
+            services.create_service(action.body, timeout=timeout)
+        elif action.verb == "handover" and action.target is not None:
+            services.hand_over(action.namespace, action.name, target=action.target, cluster_domain=cluster_domain)
+        elif action.verb == "update":
+            services.patch_service(action.namespace, action.name, action.body)
+        else:
+            services.delete_service(action.namespace, action.name, uid=str(action.body.get("uid", "")))
+
+    return write
+
+
+class Reconciler:
+    """Runs ``plan_reconcile`` on every change the cache reports and every ``resync_seconds``,
+    only while ``is_leader()`` says so, writing through ``write``."""
+
+    def __init__(
+        self,
+        view: ClusterView,
+        settings: Settings,
+        *,
+        write: Writer,
+        is_leader: Callable[[], bool],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.view = view
+        self.settings = settings
+        self.write = write
+        self.is_leader = is_leader
+        self.clock = clock
+        self.orphans = Orphans()
+        self.wake = threading.Event()
+
+    def nudge(self, _kind: str = "") -> None:
+        """Something changed: reconcile soon (changes arriving together share one pass)."""
+        self.wake.set()
+
+    def run(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            self.wake.wait(timeout=min(self.settings.resync_seconds, self.settings.orphan_grace_seconds / 2 or 1))
+            self.wake.clear()
+            if stop.is_set():
+                return
+            try:
+                self.reconcile()
+            except Exception:  # a failed pass is retried on the next change or resync
+                logging.getLogger(logs.LOGGER).exception("reconcile pass failed")
+            # Changes arriving meanwhile share the next pass: a busy cluster gets at most one pass per
+            # interval, and admission threads keep the CPU they need.
+            stop.wait(self.settings.reconcile_interval_seconds)
+
+    def reconcile(self) -> list[Action]:
+        """One pass, if leader and synced: the actions taken."""
+        if not self.is_leader():
+            return []
+        actions = plan_reconcile(self.view, self.settings, now=self.clock(), orphans=self.orphans)
+        for action in actions:
+            try:
+                self.write(action)
+                logs.event(
+                    "proxy_reconciled",
+                    verb=action.verb,
+                    proxy=f"{action.namespace}/{action.name}",
+                    reason=action.reason,
+                )
+            except Exception as error:
+                logs.event(
+                    "proxy_reconcile_failed",
+                    level=logging.WARNING,
+                    verb=action.verb,
+                    proxy=f"{action.namespace}/{action.name}",
+                    error=str(error)[:200],
+                )
+        return actions
