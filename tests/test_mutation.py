@@ -8,9 +8,10 @@ import pytest
 from tests.memory import MemoryCluster
 from tests.reviews import review
 from webhook.core import labels
-from webhook.core.mutation import admit_workload, plan_mutation
+from webhook.core.cluster import ClusterView
+from webhook.core.mutation import MutationPlan, admit_workload, plan_mutation
 from webhook.core.objects import JsonObject, Namespace, Service
-from webhook.core.review import AdmissionRequest
+from webhook.core.review import AdmissionRequest, Operation
 from webhook.core.settings import Settings
 from webhook.dev import seed
 from webhook.kube.cache import Cache
@@ -35,12 +36,19 @@ def request_for(obj: JsonObject, **kwargs: Any) -> AdmissionRequest:
     return review(obj, **kwargs)["request"]  # type: ignore[no-any-return]
 
 
+def plan_for(
+    obj: JsonObject, view: ClusterView, settings: Settings, *, operation: Operation = "CREATE"
+) -> MutationPlan:
+    """The plan for ``obj`` as admitted into its own namespace."""
+    return plan_mutation(obj, view, settings, namespace=obj["metadata"]["namespace"], operation=operation)
+
+
 def apply_patch(obj: JsonObject, patch: list[JsonObject]) -> JsonObject:
     return jsonpatch.apply_patch(obj, patch)  # type: ignore[no-any-return]
 
 
 def test_short_url_is_qualified_with_the_old_namespace() -> None:
-    plan = plan_mutation(request_for(appa()), seeded(), SETTINGS)
+    plan = plan_for(appa(), seeded(), SETTINGS)
     mutated = apply_patch(appa(), plan.patch)
     assert mutated["spec"]["template"]["spec"]["containers"][0]["env"] == [
         {"name": "SERVICEB_URL", "value": f"http://{B}/"}
@@ -48,7 +56,7 @@ def test_short_url_is_qualified_with_the_old_namespace() -> None:
 
 
 def test_patch_replaces_only_the_changed_value_and_adds_the_annotation() -> None:
-    plan = plan_mutation(request_for(appa(env={"A": "1", "SERVICEB_URL": "http://serviceb/"})), seeded(), SETTINGS)
+    plan = plan_for(appa(env={"A": "1", "SERVICEB_URL": "http://serviceb/"}), seeded(), SETTINGS)
     assert [(op["op"], op["path"]) for op in plan.patch] == [
         ("add", "/metadata/annotations"),
         ("replace", "/spec/template/spec/containers/0/env/1/value"),
@@ -56,7 +64,7 @@ def test_patch_replaces_only_the_changed_value_and_adds_the_annotation() -> None
 
 
 def test_annotation_lists_every_rewrite() -> None:
-    plan = plan_mutation(request_for(appa()), seeded(), SETTINGS)
+    plan = plan_for(appa(), seeded(), SETTINGS)
     mutated = apply_patch(appa(), plan.patch)
     assert json.loads(mutated["metadata"]["annotations"][labels.REWRITTEN_ENV]) == [
         {"container": "appa", "env": "SERVICEB_URL", "from": "http://serviceb/", "to": f"http://{B}/"}
@@ -71,17 +79,17 @@ def test_each_rewrite_comes_back_as_a_short_warning() -> None:
 
 def test_mutating_the_mutated_object_yields_no_patch() -> None:
     cluster = seeded()
-    once = apply_patch(appa(), plan_mutation(request_for(appa()), cluster, SETTINGS).patch)
-    assert plan_mutation(request_for(once, operation="UPDATE", old=once), cluster, SETTINGS).patch == []
+    once = apply_patch(appa(), plan_for(appa(), cluster, SETTINGS).patch)
+    assert plan_for(once, cluster, SETTINGS, operation="UPDATE").patch == []
 
 
 def test_update_with_short_names_is_rewritten_again_and_keeps_earlier_records() -> None:
     cluster = seeded()
     env = {"SERVICEB_URL": "http://serviceb/", "DB_HOST": "serviceb"}
-    stored = apply_patch(appa(env=env), plan_mutation(request_for(appa(env=env)), cluster, SETTINGS).patch)
+    stored = apply_patch(appa(env=env), plan_for(appa(env=env), cluster, SETTINGS).patch)
     update = copy.deepcopy(stored)
     update["spec"]["template"]["spec"]["containers"][0]["env"][1]["value"] = "serviceb"
-    mutated = apply_patch(update, plan_mutation(request_for(update, operation="UPDATE"), cluster, SETTINGS).patch)
+    mutated = apply_patch(update, plan_for(update, cluster, SETTINGS, operation="UPDATE").patch)
     assert mutated["spec"]["template"]["spec"]["containers"][0]["env"][1]["value"] == B
     records = json.loads(mutated["metadata"]["annotations"][labels.REWRITTEN_ENV])
     assert [r["env"] for r in records] == ["SERVICEB_URL", "DB_HOST"]
@@ -91,7 +99,7 @@ def test_update_with_short_names_is_rewritten_again_and_keeps_earlier_records() 
 def test_other_workload_kinds_with_a_pod_template_are_rewritten(kind: str) -> None:
     obj = appa()
     obj["kind"] = kind
-    plan = plan_mutation(request_for(obj), seeded(), SETTINGS)
+    plan = plan_for(obj, seeded(), SETTINGS)
     assert [r.after for r in plan.rewrites] == [f"http://{B}/"]
 
 
@@ -103,7 +111,7 @@ def test_cronjob_pod_template_is_rewritten() -> None:
         "metadata": {"name": "nightly", "namespace": "foo"},
         "spec": {"schedule": "@daily", "jobTemplate": {"spec": {"template": template}}},
     }
-    plan = plan_mutation(request_for(cronjob), seeded(), SETTINGS)
+    plan = plan_for(cronjob, seeded(), SETTINGS)
     patched = apply_patch(cronjob, plan.patch)
     env = patched["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["env"]
     assert env[0]["value"] == f"http://{B}/"
@@ -112,27 +120,27 @@ def test_cronjob_pod_template_is_rewritten() -> None:
 def test_skip_annotation_leaves_the_workload_alone() -> None:
     obj = appa()
     obj["metadata"]["annotations"] = {labels.SKIP: "true"}
-    plan = plan_mutation(request_for(obj), seeded(), SETTINGS)
+    plan = plan_for(obj, seeded(), SETTINGS)
     assert (plan.patch, plan.proxies, plan.warnings) == ([], [], [])
 
 
 def test_unlabelled_namespace_is_untouched() -> None:
     cluster = seeded(seed.namespace("plain"))
-    plan = plan_mutation(request_for(appa("plain")), cluster, SETTINGS)
+    plan = plan_for(appa("plain"), cluster, SETTINGS)
     assert (plan.patch, plan.warnings) == ([], [])
 
 
 @pytest.mark.parametrize("protected", ["kube-system", "nsmigrate"])
 def test_system_and_own_namespaces_are_never_a_source(protected: str) -> None:
     cluster = seeded(seed.namespace("bar", {labels.MIGRATE_FROM: protected}), seed.namespace(protected))
-    plan = plan_mutation(request_for(appa("bar")), cluster, SETTINGS)
+    plan = plan_for(appa("bar"), cluster, SETTINGS)
     assert plan.patch == []
     assert plan.warnings == [f"{labels.MIGRATE_FROM}={protected} on namespace bar is ignored"]
 
 
 def test_missing_old_namespace_is_said() -> None:
     cluster = seeded(seed.namespace("bar", {labels.MIGRATE_FROM: "gone"}))
-    plan = plan_mutation(request_for(appa("bar")), cluster, SETTINGS)
+    plan = plan_for(appa("bar"), cluster, SETTINGS)
     assert plan.patch == []
     assert plan.warnings == [f"namespace gone ({labels.MIGRATE_FROM} of bar) does not exist"]
 
@@ -240,12 +248,12 @@ def test_configmap_holding_short_names_is_named_in_a_warning() -> None:
     }
     obj = appa()
     obj["spec"]["template"]["spec"]["containers"][0]["envFrom"] = [{"configMapRef": {"name": "settings"}}]
-    plan = plan_mutation(request_for(obj), seeded(settings), SETTINGS)
+    plan = plan_for(obj, seeded(settings), SETTINGS)
     assert f"configmap settings key BACKEND_URL calls serviceb: use {B}" in plan.warnings
 
 
 def test_cluster_domain_is_configurable() -> None:
-    plan = plan_mutation(request_for(appa()), seeded(), Settings(cluster_domain="corp.internal"))
+    plan = plan_for(appa(), seeded(), Settings(cluster_domain="corp.internal"))
     assert [r.after for r in plan.rewrites] == ["http://serviceb.foobar.svc.corp.internal/"]
 
 
@@ -281,7 +289,7 @@ def test_first_deploy_confirms_a_local_service_the_cache_has_not_seen() -> None:
     local = seed.service("servicea", "foo", "appx")
     cache, api = stale_cache(before, [*before, local])
     caller = seed.deployment("appx", "foo", {"A": "http://servicea/"})
-    plan = plan_mutation(request_for(caller), cache, SETTINGS)
+    plan = plan_for(caller, cache, SETTINGS)
     assert plan.rewrites == []
     assert api.reads == 1  # foo/servicea: the cache knows foobar/servicea already
 
@@ -289,22 +297,22 @@ def test_first_deploy_confirms_a_local_service_the_cache_has_not_seen() -> None:
 def test_first_deploy_confirms_an_old_service_the_cache_has_not_seen() -> None:
     before = [seed.namespace("foobar", {labels.SOURCE: "true"}), seed.new_namespace("foo")]
     cache, _ = stale_cache(before, [*before, seed.service("serviceb", "foobar", "appb")])
-    plan = plan_mutation(request_for(appa()), cache, SETTINGS)
+    plan = plan_for(appa(), cache, SETTINGS)
     assert [r.after for r in plan.rewrites] == [f"http://{B}/"]
 
 
 def test_namespace_the_cache_does_not_know_yet_is_read_live() -> None:
     before = seed.old_namespace()
     cache, _ = stale_cache(before, [*before, seed.new_namespace("foo")])
-    plan = plan_mutation(request_for(appa()), cache, SETTINGS)
+    plan = plan_for(appa(), cache, SETTINGS)
     assert [r.after for r in plan.rewrites] == [f"http://{B}/"]
 
 
 def test_updates_and_settled_objects_are_decided_from_the_cache_alone() -> None:
     everything = [*seed.old_namespace(), seed.new_namespace("foo")]
     cache, api = stale_cache(everything, everything)
-    update = plan_mutation(request_for(appa(), operation="UPDATE"), cache, SETTINGS)
+    update = plan_for(appa(), cache, SETTINGS, operation="UPDATE")
     stored = apply_patch(appa(), update.patch)
-    plan_mutation(request_for(stored), cache, SETTINGS)  # a CREATE with nothing short left
+    plan_for(stored, cache, SETTINGS)  # a CREATE with nothing short left
     assert [r.after for r in update.rewrites] == [f"http://{B}/"]
     assert api.reads == 0

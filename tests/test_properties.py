@@ -47,10 +47,10 @@ def test_mutation_patch_is_idempotent(env: list[tuple[str, str]]) -> None:
     obj["spec"]["template"]["spec"]["containers"][0]["env"] = [{"name": n, "value": v} for n, v in env]
     request = review(obj)["request"]
     untouched = copy.deepcopy(request["object"])
-    first = plan_mutation(request, CLUSTER, Settings())
+    first = plan_mutation(request["object"], CLUSTER, Settings(), namespace="foo", operation="CREATE")
     assert request["object"] == untouched, "the object under review is never changed in place"
     mutated = jsonpatch.apply_patch(obj, first.patch)
-    second = plan_mutation(review(mutated, operation="UPDATE")["request"], CLUSTER, Settings())
+    second = plan_mutation(mutated, CLUSTER, Settings(), namespace="foo", operation="UPDATE")
     assert second.patch == []
 
 

@@ -25,7 +25,7 @@ from webhook.core.objects import (
 )
 from webhook.core.patch import diff
 from webhook.core.proxies import ProxyPlan
-from webhook.core.review import AdmissionRequest, Response, patched
+from webhook.core.review import AdmissionRequest, Operation, Response, patched
 from webhook.core.rewrite import Resolver, Rewrite, rewrite_env
 from webhook.core.settings import Settings
 
@@ -48,14 +48,21 @@ class MutationResult:
     failed: list[str] = field(default_factory=list)
 
 
-def plan_mutation(request: AdmissionRequest, view: ClusterView, settings: Settings) -> MutationPlan:
+def plan_mutation(
+    obj: JsonObject,
+    view: ClusterView,
+    settings: Settings,
+    *,
+    namespace: str,
+    operation: Operation,
+    dry_run: bool = False,
+) -> MutationPlan:
     """Decide the patch, warnings and proxies for a workload CREATE or UPDATE. Writes nothing."""
-    obj = request.get("object") or {}
     template = pod_template(obj)
     metadata = dig(obj, "metadata")
     if template is None or dig(metadata, "annotations").get(labels.SKIP) == "true":
         return MutationPlan()
-    namespace = request.get("namespace") or str(metadata.get("namespace", ""))
+    namespace = namespace or str(metadata.get("namespace", ""))
     migration, problem = migration_of(namespace, view=view, settings=settings)
     if migration is None:
         # The API server only sends reviews from labelled namespaces: a cache that says otherwise lags.
@@ -70,7 +77,7 @@ def plan_mutation(request: AdmissionRequest, view: ClusterView, settings: Settin
         is_local=lambda name: view.service(namespace, name) is not None,
         cluster_domain=settings.cluster_domain,
     )
-    if request["operation"] == "CREATE":
+    if operation == "CREATE":
         resolver = _confirmed(resolver, _short_names(obj), view=view, namespace=namespace)
     mutated, rewrites = _rewritten(obj, resolver)
     if rewrites:
@@ -85,7 +92,6 @@ def plan_mutation(request: AdmissionRequest, view: ClusterView, settings: Settin
         warnings.append(f"no proxies: namespace {old} lacks the consent label {labels.SOURCE}=true")
     elif moved:
         plans = proxies.plan_proxies(moved, old_namespace=old, view=view, cluster_domain=settings.cluster_domain)
-        dry_run = bool(request.get("dryRun"))
         warnings += [text for plan in plans if (text := proxies.describe(plan, dry_run=dry_run))]
 
     patch = diff(obj, mutated)
@@ -136,7 +142,14 @@ def _rewritten(obj: JsonObject, resolver: Resolver) -> tuple[JsonObject, list[Re
 
 def admit_workload(request: AdmissionRequest, cluster: Cluster, settings: Settings) -> MutationResult:
     """Plan, then create the planned proxies (not on dry-run); a failed creation is a warning."""
-    plan = plan_mutation(request, cluster, settings)
+    plan = plan_mutation(
+        request.get("object") or {},
+        cluster,
+        settings,
+        namespace=request.get("namespace", ""),
+        operation=request["operation"],
+        dry_run=bool(request.get("dryRun")),
+    )
     created: list[str] = []
     failed: list[str] = []
     warnings = list(plan.warnings)

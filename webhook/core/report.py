@@ -18,7 +18,6 @@ from webhook.core.mutation import rewrite_warning as _rewrite_warning
 from webhook.core.objects import JsonObject, Service, Workload, workload_from_object
 from webhook.core.proxies import ProxyPlan
 from webhook.core.proxies import describe as _describe
-from webhook.core.review import AdmissionRequest
 from webhook.core.rewrite import Rewrite
 from webhook.core.settings import Settings
 
@@ -135,16 +134,8 @@ def plan_manifests(view: ClusterView, settings: Settings, workloads: Iterable[Js
     plans = []
     for obj in workloads:
         metadata = obj.get("metadata") or {}
-        request: AdmissionRequest = {
-            "uid": "plan",
-            "kind": {"group": "", "version": "v1", "kind": str(obj.get("kind"))},
-            "operation": "CREATE",
-            "namespace": str(metadata.get("namespace", "")),
-            "name": str(metadata.get("name", "")),
-            "object": obj,
-            "dryRun": True,
-        }
-        decided = plan_mutation(request, view, settings)
+        namespace = str(metadata.get("namespace", ""))
+        decided = plan_mutation(obj, view, settings, namespace=namespace, operation="CREATE", dry_run=True)
         restated = {_describe(p, dry_run=True) for p in decided.proxies} | {
             _rewrite_warning(r) for r in decided.rewrites
         }
