@@ -53,11 +53,15 @@ app.kubernetes.io/part-of: nsmigrate
 
 {{/* How the API server reaches the webhook, and how it trusts it. */}}
 {{- define "nsmigrate.clientConfig" -}}
+{{- if .root.Values.webhook.url }}
+url: {{ printf "%s%s" (trimSuffix "/" .root.Values.webhook.url) .path }}
+{{- else }}
 service:
   name: {{ include "nsmigrate.fullname" .root }}
   namespace: {{ .root.Release.Namespace }}
   path: {{ .path }}
   port: 443
+{{- end }}
 {{- if eq .root.Values.certificates.mode "secret" }}
 caBundle: {{ required "certificates.caBundle is required in secret mode" .root.Values.certificates.caBundle | b64enc }}
 {{- end }}

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import ssl
-import time
 import urllib.request
 from collections.abc import Callable
 from typing import TypeVar
 
+from webhook.core.waiting import poll_until
 from webhook.dev.environment import DevEnvironment
 
 T = TypeVar("T")
@@ -15,12 +15,10 @@ T = TypeVar("T")
 
 def eventually(probe: Callable[[], T | None], *, timeout: float = 15.0, interval: float = 0.1) -> T:
     """The first truthy answer of ``probe`` (for effects written asynchronously), or fail."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if answer := probe():
-            return answer
-        time.sleep(interval)
-    raise AssertionError(f"nothing came of {getattr(probe, '__name__', probe)} within {timeout} s")
+    try:
+        return poll_until(probe, timeout=timeout, interval=interval)
+    except TimeoutError as error:
+        raise AssertionError(f"nothing came of it: {error}") from None
 
 
 def metrics(dev: DevEnvironment, port: int | None = None) -> str:

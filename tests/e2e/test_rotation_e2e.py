@@ -98,8 +98,9 @@ class Load:
 def self_managed(dev: DevEnvironment, kube: Kube, tmp_path: Path) -> Iterator[int]:
     """A webhook keeping its own certificates in a Secret; a registration of its own to inject into."""
     never = {"matchExpressions": [{"key": "nsmigrate.io/never", "operator": "Exists"}]}
-    client = registration.client_config(url="https://nsmigrate.invalid", ca_bundle=b"none")
-    configuration = registration.mutating_configuration(client=client, settings=SETTINGS)
+    configuration = registration.configurations(url="https://nsmigrate.invalid", ca_bundle=b"none", settings=SETTINGS)[
+        0
+    ]
     configuration["metadata"]["name"] = CONFIGURATION
     configuration["webhooks"][0]["namespaceSelector"] = never
     kube.apply(configuration)

@@ -37,11 +37,15 @@ def helm(*args: str) -> str:
     return done.stdout
 
 
-def render(*sets: str, namespace: str = NAMESPACE) -> str:
-    """``helm template`` of the chart with ``--set`` values."""
+def render(*sets: str, namespace: str = NAMESPACE, files: Sequence[str] = (), show_only: Sequence[str] = ()) -> str:
+    """``helm template`` of the chart with ``--set`` values, ``--set-file`` values and ``--show-only``."""
     arguments: list[str] = []
     for value in sets:
         arguments += ["--set", value]
+    for value in files:
+        arguments += ["--set-file", value]
+    for template in show_only:
+        arguments += ["--show-only", template]
     return helm("template", RELEASE, str(CHART), "--namespace", namespace, "--kube-version", KUBE_VERSION, *arguments)
 
 

@@ -16,6 +16,7 @@ from webhook.core import labels, report
 from webhook.core.hosts import find_hosts
 from webhook.core.objects import JsonObject
 from webhook.core.settings import Settings
+from webhook.core.waiting import poll_until
 from webhook.dev import seed
 from webhook.dev.controlplane import COMPONENTS
 from webhook.dev.dns import resolve
@@ -171,9 +172,5 @@ def deleted(kube: Kube, namespace: str, name: str) -> bool:
 
 
 def wait_for(probe: Callable[[], JsonObject | bool | None], *, timeout: float = 60.0) -> JsonObject:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if found := probe():
-            return found if isinstance(found, dict) else {}
-        time.sleep(0.02)
-    raise TimeoutError(f"gave up after {timeout:.0f} s")
+    found = poll_until(probe, timeout=timeout, interval=0.02)
+    return found if isinstance(found, dict) else {}

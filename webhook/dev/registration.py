@@ -1,128 +1,40 @@
-"""The webhook registrations nsmigrate needs, as plain manifests (dev tools and the chart agree)."""
+"""The webhook registrations of the dev control plane and the e2e tests: the chart's own, rendered.
+
+What users install and what the tests prove are one configuration: ``helm template`` of the chart,
+with a URL client config for a webhook on loopback and the dev CA as ``caBundle``.
+"""
 
 from __future__ import annotations
 
-import base64
+import tempfile
+from pathlib import Path
 
-from webhook.core import labels
+import yaml
+
 from webhook.core.objects import JsonObject
 from webhook.core.settings import Settings
+from webhook.dev import chart
 
-NAME = "nsmigrate"
+NAME = chart.RELEASE
+"""The name of both configurations (the chart's fullname for its release)."""
 
-# The workload kinds of objects.POD_TEMPLATE_PATHS, by API group.
-_RESOURCES = {
-    "apps": ["deployments", "statefulsets", "daemonsets"],
-    "batch": ["jobs", "cronjobs"],
-}
+TEMPLATES = ("templates/mutatingwebhookconfiguration.yaml", "templates/validatingwebhookconfiguration.yaml")
 
 
-def client_config(
-    *, url: str | None = None, service: tuple[str, str, int] | None = None, ca_bundle: bytes
-) -> JsonObject:
-    """How the API server reaches the webhook: a URL (dev) or an in-cluster Service (ns, name, port)."""
-    config: JsonObject = {"caBundle": base64.b64encode(ca_bundle).decode()}
-    if url:
-        config["url"] = url
-    elif service:
-        namespace, name, port = service
-        config["service"] = {"namespace": namespace, "name": name, "port": port}
-    else:
-        raise ValueError("a webhook client config needs a url or a service")
-    return config
-
-
-def mutating_configuration(*, client: JsonObject, settings: Settings, timeout_seconds: int = 5) -> JsonObject:
-    """Workloads created or updated in namespaces labelled migrate-from go through /mutate."""
-    return {
-        "apiVersion": "admissionregistration.k8s.io/v1",
-        "kind": "MutatingWebhookConfiguration",
-        "metadata": {"name": NAME, "labels": {labels.MANAGED_BY: labels.MANAGER}},
-        "webhooks": [
-            {
-                "name": "workloads.nsmigrate.io",
-                "clientConfig": {**client, **_path(client, "/mutate")},
-                "rules": [
-                    {
-                        "apiGroups": [group],
-                        "apiVersions": ["v1"],
-                        "resources": resources,
-                        "operations": ["CREATE", "UPDATE"],
-                        "scope": "Namespaced",
-                    }
-                    for group, resources in _RESOURCES.items()
-                ],
-                "namespaceSelector": {
-                    "matchExpressions": [
-                        {"key": labels.MIGRATE_FROM, "operator": "Exists"},
-                        {
-                            "key": "kubernetes.io/metadata.name",
-                            "operator": "NotIn",
-                            "values": sorted(settings.protected_namespaces),
-                        },
-                    ]
-                },
-                "sideEffects": "NoneOnDryRun",
-                "timeoutSeconds": timeout_seconds,
-                "reinvocationPolicy": "IfNeeded",
-                "matchPolicy": "Equivalent",
-                "admissionReviewVersions": ["v1"],
-                "failurePolicy": settings.failure_policy,
-            }
-        ],
-    }
-
-
-def validating_configuration(*, client: JsonObject, settings: Settings, timeout_seconds: int = 5) -> JsonObject:
-    """DELETE of nsmigrate's proxies goes through /validate; the objectSelector keeps every other
-    Service away, so deleting ordinary Services is never slowed or blocked."""
-    return {
-        "apiVersion": "admissionregistration.k8s.io/v1",
-        "kind": "ValidatingWebhookConfiguration",
-        "metadata": {"name": NAME, "labels": {labels.MANAGED_BY: labels.MANAGER}},
-        "webhooks": [
-            {
-                "name": "proxies.nsmigrate.io",
-                "clientConfig": {**client, **_path(client, "/validate")},
-                "rules": [
-                    {
-                        "apiGroups": [""],
-                        "apiVersions": ["v1"],
-                        "resources": ["services"],
-                        "operations": ["DELETE"],
-                        "scope": "Namespaced",
-                    }
-                ],
-                "objectSelector": {"matchLabels": {labels.MANAGED_BY: labels.MANAGER}},
-                "namespaceSelector": {
-                    "matchExpressions": [
-                        {
-                            "key": "kubernetes.io/metadata.name",
-                            "operator": "NotIn",
-                            "values": sorted(settings.protected_namespaces),
-                        }
-                    ]
-                },
-                # The audit trail of a dry-run denial is observability, not a change to any object.
-                "sideEffects": "NoneOnDryRun",
-                "timeoutSeconds": timeout_seconds,
-                "matchPolicy": "Equivalent",
-                "admissionReviewVersions": ["v1"],
-                "failurePolicy": settings.failure_policy,
-            }
-        ],
-    }
-
-
-def configurations(*, client: JsonObject, settings: Settings) -> list[JsonObject]:
-    """Both registrations, mutating first."""
-    return [
-        mutating_configuration(client=client, settings=settings),
-        validating_configuration(client=client, settings=settings),
-    ]
-
-
-def _path(client: JsonObject, path: str) -> JsonObject:
-    if "url" in client:
-        return {"url": client["url"].rstrip("/") + path}
-    return {"service": {**client["service"], "path": path}}
+def configurations(*, url: str, ca_bundle: bytes, settings: Settings, timeout_seconds: int = 5) -> list[JsonObject]:
+    """Both registrations as the chart renders them, mutating first, calling ``url``."""
+    with tempfile.TemporaryDirectory() as scratch:
+        bundle = Path(scratch) / "ca.crt"
+        bundle.write_bytes(ca_bundle)
+        rendered = chart.render(
+            f"webhook.url={url}",
+            "certificates.mode=secret",
+            f"webhook.failurePolicy={settings.failure_policy}",
+            f"webhook.timeoutSeconds={timeout_seconds}",
+            f"webhook.clusterDomain={settings.cluster_domain}",
+            files=[f"certificates.caBundle={bundle}"],
+            namespace=settings.own_namespace,
+            show_only=TEMPLATES,
+        )
+    documents = [document for document in yaml.safe_load_all(rendered) if isinstance(document, dict)]
+    return sorted(documents, key=lambda document: document["kind"] != "MutatingWebhookConfiguration")
