@@ -76,7 +76,9 @@ def _parser() -> argparse.ArgumentParser:
         (graph_parser, graph.run),
     ):
         command.add_argument("--kubeconfig", help="kubeconfig (default: KUBECONFIG, in-cluster, ~/.kube/config)")
-        command.add_argument("--cluster-domain", default="cluster.local", help="cluster DNS domain")
+        command.add_argument(
+            "--cluster-domain", help="cluster DNS domain (default: NSMIGRATE_CLUSTER_DOMAIN, else cluster.local)"
+        )
         formats = ["text", "json"] if command is not graph_parser else ["mermaid", "dot", "png", "json"]
         command.add_argument("-o", "--output", choices=formats, default=formats[0], help="output format")
         command.set_defaults(run=run)
@@ -93,6 +95,8 @@ def _parser() -> argparse.ArgumentParser:
         command = commands.add_parser(name, help=text)
         command.add_argument("service", metavar="NAMESPACE/NAME")
         command.add_argument("--kubeconfig", help="kubeconfig (default: KUBECONFIG, in-cluster, ~/.kube/config)")
-        command.add_argument("--cluster-domain", default="cluster.local", help="cluster DNS domain")
+        command.add_argument(
+            "--cluster-domain", help="cluster DNS domain (default: NSMIGRATE_CLUSTER_DOMAIN, else cluster.local)"
+        )
         command.set_defaults(run=run)
     return parser

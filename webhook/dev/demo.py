@@ -15,7 +15,7 @@ from pathlib import Path
 from webhook.core import labels, report
 from webhook.core.hosts import find_hosts
 from webhook.core.objects import JsonObject
-from webhook.core.settings import Settings
+from webhook.core.settings import from_env
 from webhook.core.waiting import poll_until
 from webhook.dev import seed
 from webhook.dev.controlplane import COMPONENTS
@@ -130,7 +130,7 @@ def show_dns(kube: Kube, dns_port: int, say: Say) -> None:
 
 def show_status(kube: Kube, say: Say) -> None:
     """``nsmigrate status``, as the demo goes."""
-    view, settings = snapshot(kube), Settings()
+    view, settings = snapshot(kube), from_env()
     text = report.status_text(report.proxy_statuses(view, settings), report.awaiting_handover(view, settings))
     say("  $ nsmigrate status")
     for line in text.splitlines():
@@ -141,7 +141,7 @@ def show_graph(kube: Kube, say: Say) -> None:
     """``nsmigrate graph`` (Mermaid), as the demo goes."""
     say("  $ nsmigrate graph -n foobar -n foo")
     for line in report.mermaid(
-        report.call_graph(snapshot(kube), Settings(), namespaces=["foobar", "foo"])
+        report.call_graph(snapshot(kube), from_env(), namespaces=["foobar", "foo"])
     ).splitlines():
         say(f"  {line}")
 
