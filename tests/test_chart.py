@@ -1,10 +1,12 @@
 """The Helm chart: lint, rendering in each certificate mode, guards, and deploy/ kept in step."""
 
+import dataclasses
 import subprocess
 
 import pytest
 import yaml
 
+from webhook.core.settings import Settings
 from webhook.dev import chart
 
 
@@ -80,3 +82,24 @@ def test_optional_pieces_render_when_enabled() -> None:
     assert "NetworkPolicy" in kinds(rendered)
     assert "ServiceMonitor" in kinds(rendered)
     assert "PodDisruptionBudget" not in kinds(rendered)
+
+
+FIXED_BY_THE_POD = {"host", "port", "kubeconfig"}
+"""Settings a pod never changes: it serves on its pod IP and port 8443, with its in-cluster identity."""
+
+
+def test_every_server_setting_is_settable_from_the_chart() -> None:
+    template = (chart.CHART / "templates" / "deployment.yaml").read_text()
+    missing = [
+        spec.name
+        for spec in dataclasses.fields(Settings)
+        if spec.name not in FIXED_BY_THE_POD and f"NSMIGRATE_{spec.name.upper()}" not in template
+    ]
+    assert not missing, f"settings without a chart value (add one to values.yaml and deployment.yaml): {missing}"
+
+
+def test_extra_env_comes_last_so_it_wins() -> None:
+    rendered = chart.render("extraEnv[0].name=NSMIGRATE_LOG_LEVEL", "extraEnv[0].value=DEBUG")
+    deployment = next(doc for doc in yaml.safe_load_all(rendered) if doc and doc["kind"] == "Deployment")
+    env = deployment["spec"]["template"]["spec"]["containers"][0]["env"]
+    assert env[-1] == {"name": "NSMIGRATE_LOG_LEVEL", "value": "DEBUG"}
