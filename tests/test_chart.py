@@ -6,8 +6,10 @@ import subprocess
 import pytest
 import yaml
 
+from webhook.core.objects import POD_TEMPLATE_PATHS
 from webhook.core.settings import Settings
 from webhook.dev import chart
+from webhook.kube.client import RESOURCES
 
 
 def kinds(rendered: str) -> list[str]:
@@ -103,3 +105,14 @@ def test_extra_env_comes_last_so_it_wins() -> None:
     deployment = next(doc for doc in yaml.safe_load_all(rendered) if doc and doc["kind"] == "Deployment")
     env = deployment["spec"]["template"]["spec"]["containers"][0]["env"]
     assert env[-1] == {"name": "NSMIGRATE_LOG_LEVEL", "value": "DEBUG"}
+
+
+def test_the_charts_workload_rules_are_the_kinds_the_core_mutates() -> None:
+    """One list of workload kinds (``objects.POD_TEMPLATE_PATHS``): the registration must not drift from it."""
+    rendered = chart.render(show_only=["templates/mutatingwebhookconfiguration.yaml"])
+    hook = next(h for h in yaml.safe_load(rendered)["webhooks"] if h["name"] == "workloads.nsmigrate.io")
+    registered = {
+        (group, resource) for rule in hook["rules"] for group in rule["apiGroups"] for resource in rule["resources"]
+    }
+    expected = {(RESOURCES[kind].api_version.rpartition("/")[0], RESOURCES[kind].plural) for kind in POD_TEMPLATE_PATHS}
+    assert registered == expected
