@@ -12,6 +12,7 @@ from typing import Any
 
 from webhook.core.objects import JsonObject, dig
 from webhook.core.review import AdmissionRequest
+from webhook.core.timestamps import rfc3339
 from webhook.core.validation import DeletionDecision
 
 COMPONENT = "nsmigrate"
@@ -63,7 +64,7 @@ def event_manifest(decision: DeletionDecision, request: AdmissionRequest, *, now
         )
     else:
         message = f"deletion by {user}{dry_run} allowed despite callers check: {decision.reason}"
-    stamp = now.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    stamp = rfc3339(now)
     return {
         "apiVersion": "v1",
         "kind": "Event",

@@ -15,6 +15,7 @@ from typing import Any
 
 from webhook.core import logs
 from webhook.core.objects import JsonObject
+from webhook.core.timestamps import parse, rfc3339
 from webhook.kube.client import ApiError, Kube
 
 
@@ -27,7 +28,7 @@ def may_take(spec: JsonObject, *, identity: str, now: datetime.datetime) -> bool
     holder = spec.get("holderIdentity") or ""
     if holder in ("", identity):
         return True
-    renewed = _parse(spec.get("renewTime") or spec.get("acquireTime"))
+    renewed = parse(spec.get("renewTime") or spec.get("acquireTime"))
     duration = float(spec.get("leaseDurationSeconds") or 0)
     return renewed is None or now >= renewed + datetime.timedelta(seconds=duration)
 
@@ -121,13 +122,4 @@ class LeaderElector:
 
 
 def _format(moment: datetime.datetime) -> str:
-    return moment.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _parse(text: object) -> datetime.datetime | None:
-    if not isinstance(text, str) or not text:
-        return None
-    try:
-        return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
+    return rfc3339(moment, micro=True)
