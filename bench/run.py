@@ -82,6 +82,11 @@ class Bench:
     def ca(self) -> str:
         return str(self.env.workdir / "webhook-certs" / "ca.crt")
 
+    @property
+    def client(self) -> tuple[Path, Path]:
+        """The API server's admission client certificate: the load presents it, as the API server does."""
+        return self.env.control_plane.admission_client
+
     def start_server(self) -> float:
         """The bench server (the webhook plus /noop) as a fresh process; seconds until it is ready."""
         if self.server_pid:
@@ -120,12 +125,14 @@ class Bench:
         body_file.write_bytes(body)
         url = f"https://127.0.0.1:{self.server_port}{path}"
         done = subprocess.run(
-            [sys.executable, "-m", "bench.load", url, str(body_file), self.ca, str(count), "1"],
+            [sys.executable, "-m", "bench.load", url, str(body_file), self.ca, str(count), "1", *map(str, self.client)],
             capture_output=True,
             text=True,
             check=True,
         )
         answer = json.loads(done.stdout)
+        if answer["errors"]:
+            raise RuntimeError(f"{path}: {len(answer['errors'])} failed requests, first {answer['errors'][0]}")
         return summary(answer["latencies"], answer["seconds"])
 
     def admissions(self) -> dict[str, dict[str, float]]:

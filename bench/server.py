@@ -32,6 +32,7 @@ def main(argv: list[str]) -> None:
     config = settings.from_env(**cli.serve_overrides(args))
     if config.cert_secret:
         server.certificate_keeper(config, Kube.connect(config.kubeconfig))
+    server.check_client_verification(config)
     server.WebhookServer(config, app_factory=lambda: with_noop(server.default_app(config))).run()
 
 

@@ -6,7 +6,10 @@ import pytest
 from flask.testing import FlaskClient
 
 from tests.memory import MemoryCluster
+from tests.peers import Peer, certificate, client_as
 from tests.reviews import review
+from tests.test_validation import proxy
+from webhook.core import logs
 from webhook.core.objects import Namespace, Service
 from webhook.core.settings import Settings
 from webhook.dev import seed
@@ -15,7 +18,7 @@ from webhook.http.app import create_app
 
 def client(cluster: MemoryCluster | None = None, **settings: Any) -> FlaskClient:
     cluster = cluster or MemoryCluster.of(*seed.old_namespace(), seed.new_namespace("foo"))
-    return create_app(Settings(**settings), cluster).test_client()
+    return client_as(create_app(Settings(**settings), cluster))
 
 
 def post(body: Any, **kwargs: Any) -> Any:
@@ -143,3 +146,85 @@ def test_metrics_count_reviews_and_bad_requests() -> None:
     assert 'nsmigrate_admission_requests_total{endpoint="mutate",outcome="patched"} 1.0' in text
     assert 'nsmigrate_bad_requests_total{code="400",endpoint="/mutate"} 1.0' in text
     assert "nsmigrate_env_rewrites_total 1.0" in text
+
+
+def forgery_target() -> MemoryCluster:
+    """The issue's forgeries work on this cluster: ``servicez`` in the migrating namespace selects pods of
+    a Deployment ``ghost``, and ``foobar/appz`` still calls it by its short name; ``foobar/servicea`` is a
+    proxy that ``appc`` calls."""
+    return MemoryCluster.of(
+        *seed.old_namespace(),
+        seed.new_namespace("foo"),
+        seed.service("servicez", "foo", "ghost"),
+        seed.deployment("appz", "foobar", {"Z_URL": "http://servicez/"}),
+    )
+
+
+def forged(path: str) -> dict[str, Any]:
+    """A review nobody but an attacker sent, in the name of alice."""
+    if path == "/mutate":
+        body = review(seed.deployment("ghost", "foo", {}))
+    else:
+        body = review(None, operation="DELETE", old=proxy())
+    body["request"]["userInfo"] = {"username": "alice@example.com", "groups": ["system:authenticated"]}
+    return body
+
+
+def test_the_forged_reviews_do_have_side_effects_when_the_api_server_sends_them() -> None:
+    cluster = forgery_target()
+    cluster.add(proxy())
+    test_client = client_as(create_app(Settings(), cluster))
+    assert test_client.post("/mutate", data=json.dumps(forged("/mutate"))).status_code == 200
+    assert [(p["metadata"]["namespace"], p["metadata"]["name"]) for p in cluster.created] == [("foobar", "servicez")]
+    validated = test_client.post("/validate", data=json.dumps(forged("/validate"))).get_json()
+    assert validated["response"]["allowed"] is False
+
+
+FORGERIES = [
+    pytest.param(None, "no-certificate", id="no-tls"),
+    pytest.param(Peer(None), "no-certificate", id="no-certificate"),
+    pytest.param(Peer({}), "no-certificate", id="certificate-not-verified"),
+    pytest.param(Peer(certificate("system:anonymous")), "subject-not-allowed", id="wrong-common-name"),
+    pytest.param(Peer(certificate("x", dns_names=("evil.example",))), "subject-not-allowed", id="wrong-dns-name"),
+]
+
+
+@pytest.mark.parametrize(("peer", "reason"), FORGERIES)
+@pytest.mark.parametrize("path", ["/mutate", "/validate"])
+def test_a_caller_that_is_not_the_api_server_is_refused_before_any_decision(
+    peer: Peer | None, reason: str, path: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    logs.configure("DEBUG")
+    cluster = forgery_target()
+    cluster.add(proxy())
+    app = create_app(Settings(), cluster)
+
+    answer = client_as(app, peer).post(path, data=json.dumps(forged(path)), content_type="application/json")
+
+    assert answer.status_code == 403
+    assert "AdmissionReview" not in answer.get_data(as_text=True), "no decision"
+    assert cluster.created == [], "no write"
+    assert app.extensions["nsmigrate.events"].flush()
+    assert cluster.events == {}, "no Event"
+    assert "alice" not in capsys.readouterr().out, "no log line claiming a user"
+    text = client_as(app).get("/metrics").get_data(as_text=True)
+    assert f'nsmigrate_requests_refused_total{{reason="{reason}"}} 1.0' in text
+    assert "nsmigrate_admission_requests_total{" not in text
+
+
+def test_an_allowed_dns_name_is_heard_like_the_common_name() -> None:
+    app = create_app(Settings(client_subject_names=("webhook-client.example",)), forgery_target())
+    peer = Peer(certificate("someone", dns_names=("webhook-client.example",)))
+    answer = client_as(app, peer).post("/mutate", data=json.dumps(review(seed.deployment("x", "foo", {}))))
+    assert answer.status_code == 200
+
+
+def test_probes_and_metrics_need_no_certificate() -> None:
+    test_client = client_as(create_app(Settings(), forgery_target()), None)
+    assert [test_client.get(path).status_code for path in ("/healthz", "/readyz", "/metrics")] == [200, 200, 200]
+
+
+def test_with_verification_off_any_caller_is_heard() -> None:
+    app = create_app(Settings(client_verification=False), forgery_target())
+    answer = client_as(app, None).post("/mutate", data=json.dumps(review(seed.deployment("x", "foo", {}))))
+    assert answer.status_code == 200

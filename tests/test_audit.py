@@ -4,6 +4,7 @@ from typing import Any
 import pytest
 
 from tests.memory import MemoryCluster
+from tests.peers import client_as
 from tests.reviews import review
 from tests.test_validation import appc, cluster, proxy
 from webhook.core import labels, logs
@@ -15,7 +16,7 @@ from webhook.kube.events import EventRecorder
 def delete(memory: MemoryCluster, obj: dict[str, Any], **kwargs: Any) -> tuple[dict[str, Any], EventRecorder]:
     app = create_app(Settings(), memory)
     body = review(None, operation="DELETE", old=obj, uid="uid-1", **kwargs)
-    answer = app.test_client().post("/validate", data=json.dumps(body), content_type="application/json")
+    answer = client_as(app).post("/validate", data=json.dumps(body), content_type="application/json")
     assert answer.status_code == 200
     recorder: EventRecorder = app.extensions["nsmigrate.events"]
     assert recorder.flush()
@@ -96,7 +97,7 @@ def test_metrics_count_denied_and_forced_deletions() -> None:
     app = create_app(Settings(), memory)
     for obj in (proxy(), proxy(), proxy(**{labels.ALLOW_DELETE: "true"})):
         body = review(None, operation="DELETE", old=obj)
-        app.test_client().post("/validate", data=json.dumps(body))
-    text = app.test_client().get("/metrics").get_data(as_text=True)
+        client_as(app).post("/validate", data=json.dumps(body))
+    text = client_as(app).get("/metrics").get_data(as_text=True)
     assert 'nsmigrate_proxy_deletions_denied_total{namespace="foobar"} 2.0' in text
     assert 'nsmigrate_proxy_deletions_forced_total{namespace="foobar"} 1.0' in text

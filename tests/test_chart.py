@@ -2,6 +2,7 @@
 
 import dataclasses
 import subprocess
+from typing import Any
 
 import pytest
 import yaml
@@ -116,3 +117,36 @@ def test_the_charts_workload_rules_are_the_kinds_the_core_mutates() -> None:
     }
     expected = {(RESOURCES[kind].api_version.rpartition("/")[0], RESOURCES[kind].plural) for kind in POD_TEMPLATE_PATHS}
     assert registered == expected
+
+
+def deployment_of(rendered: str) -> dict[str, Any]:
+    return next(doc for doc in yaml.safe_load_all(rendered) if doc and doc["kind"] == "Deployment")
+
+
+def test_client_verification_is_on_by_default_with_the_servers_default_subject() -> None:
+    pod = deployment_of(chart.render())["spec"]["template"]["spec"]
+    env = {e["name"]: e.get("value") for e in pod["containers"][0]["env"]}
+    assert env["NSMIGRATE_CLIENT_VERIFICATION"] == "true"
+    assert env["NSMIGRATE_CLIENT_SUBJECT_NAMES"] == ",".join(Settings().client_subject_names)
+    mount = next(m for m in pod["containers"][0]["volumeMounts"] if m["name"] == "client-ca")
+    assert env["NSMIGRATE_CLIENT_CA_FILE"] == f"{mount['mountPath']}/ca.crt"
+    volume = next(v for v in pod["volumes"] if v["name"] == "client-ca")
+    assert volume["secret"] == {"secretName": "nsmigrate-client-ca", "items": [{"key": "ca.crt", "path": "ca.crt"}]}
+
+
+def test_client_verification_off_mounts_no_ca() -> None:
+    pod = deployment_of(chart.render("clientAuth.enabled=false"))["spec"]["template"]["spec"]
+    env = {e["name"]: e.get("value") for e in pod["containers"][0]["env"]}
+    assert env["NSMIGRATE_CLIENT_VERIFICATION"] == "false"
+    assert "NSMIGRATE_CLIENT_CA_FILE" not in env
+    assert all(v["name"] != "client-ca" for v in pod["volumes"])
+
+
+def test_cert_manager_makes_the_client_ca_and_the_api_servers_certificate() -> None:
+    documents = [doc for doc in yaml.safe_load_all(chart.render("clientAuth.certManager.enabled=true")) if doc]
+    certificates = {doc["metadata"]["name"]: doc["spec"] for doc in documents if doc["kind"] == "Certificate"}
+    assert certificates["nsmigrate-client-ca"]["isCA"] is True
+    assert certificates["nsmigrate-client-ca"]["secretName"] == "nsmigrate-client-ca"
+    client = certificates["nsmigrate-apiserver-client"]
+    assert client["commonName"] == Settings().client_subject_names[0]
+    assert client["usages"] == ["client auth", "digital signature"]

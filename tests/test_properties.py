@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.memory import MemoryCluster
+from tests.peers import client_as
 from tests.reviews import review
 from webhook.core.hosts import find_hosts, replace_hosts
 from webhook.core.mutation import plan_mutation
@@ -55,7 +56,7 @@ def test_mutation_patch_is_idempotent(env: list[tuple[str, str]]) -> None:
 
 
 def _post(body: bytes) -> Any:
-    return APP.test_client().post("/mutate", data=body, content_type="application/json")
+    return client_as(APP).post("/mutate", data=body, content_type="application/json")
 
 
 @given(body=JSON)

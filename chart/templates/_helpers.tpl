@@ -41,6 +41,10 @@ app.kubernetes.io/part-of: nsmigrate
 {{- default (printf "%s-tls" (include "nsmigrate.fullname" .)) .Values.certificates.secretName -}}
 {{- end -}}
 
+{{- define "nsmigrate.clientCASecretName" -}}
+{{- default (printf "%s-client-ca" (include "nsmigrate.fullname" .)) .Values.clientAuth.caSecretName -}}
+{{- end -}}
+
 {{- define "nsmigrate.leaseName" -}}
 {{- printf "%s-reconciler" (include "nsmigrate.fullname" .) -}}
 {{- end -}}

@@ -21,7 +21,16 @@ def eventually(probe: Callable[[], T | None], *, timeout: float = 15.0, interval
         raise AssertionError(f"nothing came of it: {error}") from None
 
 
+def api_server_tls(dev: DevEnvironment) -> ssl.SSLContext:
+    """TLS as the API server speaks it to the webhook: trusting the webhook's CA and presenting the
+    admission client certificate of its AdmissionConfiguration. /mutate and /validate hear nobody else."""
+    context = ssl.create_default_context(cafile=str(dev.workdir / "webhook-certs" / "ca.crt"))
+    context.load_cert_chain(*dev.control_plane.admission_client)
+    return context
+
+
 def metrics(dev: DevEnvironment, port: int | None = None) -> str:
+    """/metrics, open to any client (Prometheus scrapes without a client certificate)."""
     context = ssl.create_default_context(cafile=str(dev.workdir / "webhook-certs" / "ca.crt"))
     url = f"https://127.0.0.1:{port or dev.webhook_port}/metrics"
     with urllib.request.urlopen(url, context=context, timeout=5) as answer:

@@ -57,9 +57,10 @@ class Load:
     """Reviews posted from three threads until stopped, a fresh connection (and handshake) every ten
     requests; counts the answers and the failures."""
 
-    def __init__(self, port: int, cafile: Path) -> None:
+    def __init__(self, port: int, cafile: Path, client: tuple[Path, Path]) -> None:
         self.port = port
         self.context = ssl.create_default_context(cafile=str(cafile))
+        self.context.load_cert_chain(*client)  # as the API server: /mutate hears nobody else
         self.ok = 0
         self.failures: list[str] = []
         self.stop = threading.Event()
@@ -130,12 +131,14 @@ def test_self_managed_certificate_is_made_kept_and_injected(kube: Kube, self_man
     assert base64.b64decode(injected["webhooks"][0]["clientConfig"]["caBundle"]) == data["ca-bundle.crt"]
 
 
-def test_rotation_under_load_fails_no_request(kube: Kube, self_managed: int, tmp_path: Path) -> None:
+def test_rotation_under_load_fails_no_request(
+    dev: DevEnvironment, kube: Kube, self_managed: int, tmp_path: Path
+) -> None:
     before = secret_data(kube)
     cafile = tmp_path / "ca.crt"
     cafile.write_bytes(before["ca.crt"])
     first = serving_serial(self_managed, cafile)
-    with Load(self_managed, cafile) as load:
+    with Load(self_managed, cafile, dev.control_plane.admission_client) as load:
         eventually(lambda: load.ok > 200)
         kube.request(
             "PATCH",

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.helpers import api_server_tls
 from tests.reviews import review
 from webhook.dev import seed
 from webhook.dev.controlplane import ControlPlane, ControlPlaneError, find_binaries
@@ -18,7 +19,7 @@ pytestmark = pytest.mark.e2e
 
 
 def tls(dev: DevEnvironment, **versions: ssl.TLSVersion) -> ssl.SSLContext:
-    context = ssl.create_default_context(cafile=str(dev.workdir / "webhook-certs" / "ca.crt"))
+    context = api_server_tls(dev)
     for name, version in versions.items():
         setattr(context, name, version)
     return context

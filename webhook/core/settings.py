@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any, Literal
 
+from webhook.core.clientauth import API_SERVER_CLIENT_NAME
 from webhook.core.labels import SYSTEM_NAMESPACES
 
 FailurePolicy = Literal["Fail", "Ignore"]
@@ -43,6 +44,17 @@ class Settings:
 
     key_file: str = "certs/tls.key"
     """Private key of the serving certificate (PEM)."""
+
+    client_verification: bool = True
+    """Only the API server is heard: /mutate and /validate require a client certificate signed by
+    ``client_ca_file`` with a subject in ``client_subject_names``. Off (a warning at start) only where
+    the API server cannot present one; then a NetworkPolicy must keep every other caller out."""
+
+    client_ca_file: str = ""
+    """CA bundle (PEM) that signs the API server's client certificate; required while verification is on."""
+
+    client_subject_names: tuple[str, ...] = (API_SERVER_CLIENT_NAME,)
+    """Subject names accepted (the certificate's common name or a DNS SAN); comma-separated in the environment."""
 
     cert_secret: str = ""
     """Self-managed certificates: the Secret (in ``own_namespace``) where nsmigrate keeps its CA and
@@ -110,22 +122,30 @@ def from_env(environ: Mapping[str, str] | None = None, **overrides: Any) -> Sett
     settings = replace(Settings(), **values)
     if settings.failure_policy not in ("Fail", "Ignore"):
         raise ValueError(f"failure_policy must be Fail or Ignore, not {settings.failure_policy!r}")
+    if settings.client_verification and not settings.client_subject_names:
+        raise ValueError(f"{ENV_PREFIX}CLIENT_SUBJECT_NAMES is empty: no client could ever be accepted")
     return settings
 
 
 def to_env(settings: Settings) -> dict[str, str]:
     """The ``NSMIGRATE_<FIELD>`` variables that ``from_env`` reads back into these settings."""
     return {
-        ENV_PREFIX + spec.name.upper(): str(getattr(settings, spec.name))
+        ENV_PREFIX + spec.name.upper(): _text(getattr(settings, spec.name))
         for spec in fields(Settings)
         if getattr(settings, spec.name) is not None
     }
+
+
+def _text(value: Any) -> str:
+    return ",".join(value) if isinstance(value, tuple) else str(value)
 
 
 def _convert(raw: str, *, default: Any, name: str) -> Any:
     try:
         if isinstance(default, bool):
             return raw.lower() in ("1", "true", "yes")
+        if isinstance(default, tuple):
+            return tuple(item.strip() for item in raw.split(",") if item.strip())
         if isinstance(default, int):
             return int(raw)
         if isinstance(default, float):

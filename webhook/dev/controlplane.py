@@ -22,6 +22,7 @@ from pathlib import Path
 
 from webhook.core import certs
 from webhook.core.objects import JsonObject
+from webhook.core.clientauth import API_SERVER_CLIENT_NAME
 
 BUILD_SCRIPT = Path(__file__).with_name("build.sh")
 
@@ -152,6 +153,7 @@ class ControlPlane:
         certs.make_ca("service-accounts").write(pki, "service-accounts")
         (self.workdir / "audit-policy.json").write_text(json.dumps(AUDIT_POLICY))
 
+        self._write_admission_config(pki)
         etcd_port, peer_port = free_port(), free_port()
         self.apiserver_port = free_port()
         etcd_url = f"http://127.0.0.1:{etcd_port}"
@@ -194,6 +196,7 @@ class ControlPlane:
             "--v=1",
         ]
         self.pids["kube-apiserver"] = start_process(self.apiserver_args, self.workdir / "kube-apiserver.log").pid
+            f"--admission-control-config-file={self.workdir / 'admission.json'}",
         self._write_kubeconfig(ca, admin)
         self._wait_ready(timeout=timeout)
 
@@ -263,6 +266,41 @@ class ControlPlane:
     def _write_kubeconfig(self, ca: certs.KeyPair, admin: certs.KeyPair) -> None:
         def b64(data: bytes) -> str:
             return base64.b64encode(data).decode()
+    @property
+    def admission_client_ca(self) -> Path:
+        """The CA of the client certificate the API server presents to every admission webhook."""
+        return self.workdir / "pki" / "admission-client-ca.crt"
+
+    @property
+    def admission_client(self) -> tuple[Path, Path]:
+        """That client certificate and its key (subject ``clientauth.API_SERVER_CLIENT_NAME``)."""
+        pki = self.workdir / "pki"
+        return pki / "admission-client.crt", pki / "admission-client.key"
+
+    def _write_admission_config(self, pki: Path) -> None:
+        """An AdmissionConfiguration giving both webhook plugins a kubeconfig whose ``*`` user is a client
+        certificate: the API server presents it to every webhook, as issue 14 asks clusters to do."""
+        client_ca = certs.make_ca("nsmigrate-dev-admission-client-ca")
+        client_ca.write(pki, "admission-client-ca")
+        cert, key = certs.make_client_cert(client_ca, user=API_SERVER_CLIENT_NAME).write(pki, "admission-client")
+        kubeconfig = self.workdir / "admission-kubeconfig.json"
+        user = {"name": "*", "user": {"client-certificate": str(cert), "client-key": str(key)}}
+        kubeconfig.write_text(json.dumps({"apiVersion": "v1", "kind": "Config", "users": [user]}))
+        plugin = {
+            "apiVersion": "apiserver.config.k8s.io/v1",
+            "kind": "WebhookAdmissionConfiguration",
+            "kubeConfigFile": str(kubeconfig),
+        }
+        admission = {
+            "apiVersion": "apiserver.config.k8s.io/v1",
+            "kind": "AdmissionConfiguration",
+            "plugins": [
+                {"name": name, "configuration": plugin}
+                for name in ("ValidatingAdmissionWebhook", "MutatingAdmissionWebhook")
+            ],
+        }
+        (self.workdir / "admission.json").write_text(json.dumps(admission))
+
 
         config = {
             "apiVersion": "v1",

@@ -6,6 +6,7 @@ that ``down`` (another process, later) can stop it all.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import ssl
@@ -126,7 +127,8 @@ class DevEnvironment:
 
     def serve(self, settings: Settings, *, port: int, log: Path, module: str = "webhook") -> int:
         """One more ``nsmigrate serve`` process against this control plane (its certificates default
-        to the dev webhook's); its pid, once ``/readyz`` answers. The caller stops it."""
+        to the dev webhook's, its client CA to the one of the API server's admission certificate); its
+        pid, once ``/readyz`` answers. The caller stops it."""
         pki = self.workdir / "webhook-certs"
         cert_file = settings.cert_file if settings.cert_secret else str(pki / "tls.crt")
         key_file = settings.key_file if settings.cert_secret else str(pki / "tls.key")
@@ -139,6 +141,8 @@ class DevEnvironment:
             "--kubeconfig", str(self.kubeconfig),
         ]  # fmt: skip
         environment = os.environ | to_env(settings) | {"MALLOC_ARENA_MAX": "2"}
+        if not settings.client_ca_file:  # only the dev API server is heard, as in a cluster
+            settings = dataclasses.replace(settings, client_ca_file=str(self.control_plane.admission_client_ca))
         pid = start_process(args, log, env=environment).pid
         # Readiness only: whether its certificate is trusted is for the caller to check.
         unverified = ssl.create_default_context()

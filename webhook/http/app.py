@@ -6,11 +6,12 @@ import datetime
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from webhook.core import audit, logs, review
+from webhook.core import audit, clientauth, logs, review
 from webhook.core.cluster import Cluster
 from webhook.core.mutation import admit_workload
 from webhook.core.settings import Settings
@@ -71,6 +72,7 @@ def create_app(
     app.extensions["nsmigrate.events"] = recorder
     app.add_url_rule("/healthz", "healthz", lambda: ("ok\n", 200, {"Content-Type": "text/plain"}))
     app.add_url_rule(
+    app.extensions["nsmigrate.metrics"] = metrics
         "/readyz",
         "readyz",
         lambda: (
@@ -99,6 +101,11 @@ def _endpoint(
     def handle() -> Response | tuple[str, int, dict[str, str]]:
         try:
             admission = review.decode(request.get_data(cache=False))
+        if settings.client_verification:  # before the body is read: no decision, no side effect, no log
+            refusal = clientauth.refusal(peer_certificate(request.environ), allowed=settings.client_subject_names)
+            if refusal:
+                metrics.refused.labels(reason=refusal).inc()
+                return f"Forbidden: {REFUSALS[refusal]}\n", 403, {"Content-Type": "text/plain"}
         except review.BadReview as error:
             metrics.bad_requests.labels(endpoint=f"/{name}", code="400").inc()
             return f"bad AdmissionReview: {error}\n", 400, {"Content-Type": "text/plain"}
@@ -123,6 +130,22 @@ def _endpoint(
 
 def _failure(settings: Settings, uid: str) -> review.Response:
     """Answer for a review nsmigrate failed to decide: what its failure policy would do."""
+PEER_SOCKET = "gunicorn.socket"
+"""The WSGI environ key of the client's connection (an ``ssl.SSLSocket`` under TLS), as gunicorn sets it."""
+
+REFUSALS: dict[clientauth.Refusal, str] = {
+    "no-certificate": "only the API server is heard here: present its client certificate",
+    "subject-not-allowed": "this client certificate's subject is not an allowed name",
+}
+
+
+def peer_certificate(environ: dict[str, Any]) -> clientauth.PeerCertificate | None:
+    """The client's verified certificate, None when it presented none (or the connection is not TLS)."""
+    connection = environ.get(PEER_SOCKET)
+    getpeercert = getattr(connection, "getpeercert", None)
+    return getpeercert() if callable(getpeercert) else None
+
+
     if settings.failure_policy == "Ignore":
         return review.allowed(warnings=[f"internal error, admitted unchanged (review {uid}; see webhook logs)"])
     return review.errored(

@@ -26,6 +26,13 @@ class Metrics:
             ["endpoint", "code"],
             registry=self.registry,
         )
+        self.refused = Counter(
+            "nsmigrate_requests_refused",
+            "Callers refused before any decision: no client certificate, a subject not allowed (HTTP 403), or"
+            " a certificate the client CA did not sign (TLS handshake refused).",
+            ["reason"],
+            registry=self.registry,
+        )
         self.internal_errors = Counter(
             "nsmigrate_internal_errors",
             "Reviews nsmigrate failed to decide; answered as the failure policy says.",
@@ -79,6 +86,9 @@ class Metrics:
         self.leader = Gauge(
             "nsmigrate_reconciler_leader", "1 while this replica holds the reconciler lease.", registry=self.registry
         )
+
+    def count_untrusted_handshake(self) -> None:
+        self.refused.labels(reason="untrusted-certificate").inc()
 
     def count_api_request(self, method: str, path: str) -> None:
         verb = "read" if method in ("GET", "WATCH") else "write"

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import atexit
 import gc
+import logging
 import os
 import socket
+import ssl
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -30,7 +32,7 @@ from webhook.kube.reconciler import Reconciler, writer
 from webhook.kube.rotation import CertificateKeeper, Policy
 
 
-def gunicorn_options(settings: Settings) -> dict[str, Any]:
+def gunicorn_options(settings: Settings, tls: ReloadingContext) -> dict[str, Any]:
     return {
         "bind": f"{settings.host}:{settings.port}",
         "workers": 1,
@@ -40,7 +42,7 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         "keepalive": settings.keepalive_seconds,
         "certfile": settings.cert_file,
         "keyfile": settings.key_file,
-        "ssl_context": ReloadingContext(settings.cert_file, settings.key_file),
+        "ssl_context": tls,
         "timeout": 30,
         "graceful_timeout": 20,
         "accesslog": None,
@@ -56,12 +58,16 @@ class WebhookServer(BaseApplication):  # type: ignore[misc]
         self.app_factory = app_factory or (lambda: default_app(settings))
         super().__init__()
 
+        client_ca_file = settings.client_ca_file if settings.client_verification else ""
+        self.tls = ReloadingContext(settings.cert_file, settings.key_file, client_ca_file=client_ca_file)
     def load_config(self) -> None:
-        for key, value in gunicorn_options(self.settings).items():
+        for key, value in gunicorn_options(self.settings, self.tls).items():
             self.cfg.set(key, value)
 
     def load(self) -> Flask:
-        return self.app_factory()
+        app = self.app_factory()
+        self.tls.on_untrusted = app.extensions["nsmigrate.metrics"].count_untrusted_handshake
+        return app
 
 
 def default_app(settings: Settings) -> Flask:
@@ -70,6 +76,12 @@ def default_app(settings: Settings) -> Flask:
     logs.configure(settings.log_level)
     metrics = Metrics()
     kube = Kube.connect(settings.kubeconfig, timeout=settings.api_timeout_seconds)
+    if not settings.client_verification:
+        logs.event(
+            "client_verification_disabled",
+            level=logging.WARNING,
+            message="/mutate and /validate answer any caller that reaches them: keep a NetworkPolicy in front",
+        )
     watching = Kube.connect(settings.kubeconfig, timeout=30, pool_size=len(KINDS) + 2)
     for client in (kube, watching):
         client.observers.append(metrics.count_api_request)
@@ -137,3 +149,19 @@ def serve(settings: Settings) -> None:
     if settings.cert_secret:  # the certificate files must exist before gunicorn starts: it checks them
         certificate_keeper(settings, Kube.connect(settings.kubeconfig, timeout=settings.api_timeout_seconds))
     WebhookServer(settings).run()
+def check_client_verification(settings: Settings) -> None:
+    """Refuse to start with client verification on but no readable client CA."""
+    if not settings.client_verification:
+        return
+    if not settings.client_ca_file:
+        raise ValueError(
+            "client verification is on but NSMIGRATE_CLIENT_CA_FILE is not set: give the CA that signs the API"
+            " server's client certificate, or set NSMIGRATE_CLIENT_VERIFICATION=false behind a NetworkPolicy"
+        )
+    try:
+        ssl.create_default_context(cafile=settings.client_ca_file)
+    except (OSError, ssl.SSLError) as error:
+        raise ValueError(f"client CA {settings.client_ca_file} cannot be loaded: {error}") from None
+
+
+    check_client_verification(settings)

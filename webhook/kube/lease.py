@@ -16,7 +16,7 @@ from typing import Any
 from webhook.core import logs
 from webhook.core.objects import JsonObject
 from webhook.core.timestamps import parse, rfc3339
-from webhook.kube.client import ApiError, Kube
+from webhook.kube.client import ApiError, Kube, path_of
 
 
 def now_utc() -> datetime.datetime:
@@ -54,7 +54,7 @@ class LeaderElector:
 
     @property
     def path(self) -> str:
-        return f"/apis/coordination.k8s.io/v1/namespaces/{self.namespace}/leases/{self.name}"
+        return path_of("Lease", self.namespace, self.name)
 
     def attempt(self) -> bool:
         """Take or renew the Lease; whether this replica leads now."""

@@ -21,7 +21,7 @@ from cryptography import x509
 from webhook.core import certs, labels, logs
 from webhook.core.certs import write_atomically
 from webhook.core.objects import JsonObject
-from webhook.kube.client import ApiError, Kube
+from webhook.kube.client import ApiError, Kube, path_of
 
 RENEW_ANNOTATION = "nsmigrate.io/renew"
 """On the Secret, any value: renew the serving certificate now (``kubectl annotate ... nsmigrate.io/renew=now``)."""
@@ -86,7 +86,7 @@ class CertificateKeeper:
         clock: Callable[[], datetime.datetime] = lambda: datetime.datetime.now(datetime.UTC),
     ) -> None:
         self.kube = kube
-        self.path = f"/api/v1/namespaces/{namespace}/secrets/{secret}"
+        self.path = path_of("Secret", namespace, secret)
         self.namespace = namespace
         self.secret = secret
         self.webhook_configurations = webhook_configurations
@@ -150,9 +150,9 @@ class CertificateKeeper:
 
     def _inject(self, bundle: bytes) -> None:
         encoded = base64.b64encode(bundle).decode()
-        for kind in ("mutatingwebhookconfigurations", "validatingwebhookconfigurations"):
+        for kind in ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"):
             for name in self.webhook_configurations:
-                path = f"/apis/admissionregistration.k8s.io/v1/{kind}/{name}"
+                path = path_of(kind, None, name)
                 try:
                     configuration = self.kube.request("GET", path).body
                 except ApiError as error:
