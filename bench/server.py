@@ -30,9 +30,9 @@ def with_noop(app: Flask) -> Flask:
 def main(argv: list[str]) -> None:
     args = cli.serve_arguments().parse_args(argv[1:] if argv[:1] == ["serve"] else argv)
     config = settings.from_env(**cli.serve_overrides(args))
+    server.check_client_verification(config)
     if config.cert_secret:
         server.certificate_keeper(config, Kube.connect(config.kubeconfig))
-    server.check_client_verification(config)
     server.WebhookServer(config, app_factory=lambda: with_noop(server.default_app(config))).run()
 
 

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from webhook.core import certs
-from webhook.core.objects import JsonObject
 from webhook.core.clientauth import API_SERVER_CLIENT_NAME
+from webhook.core.objects import JsonObject
 
 BUILD_SCRIPT = Path(__file__).with_name("build.sh")
 
@@ -150,10 +150,10 @@ class ControlPlane:
         ).write(pki, "apiserver")
         admin = certs.make_client_cert(ca, user="nsmigrate-dev-admin", groups=["system:masters"])
         admin.write(pki, "admin")
+        self._write_admission_config(pki)
         certs.make_ca("service-accounts").write(pki, "service-accounts")
         (self.workdir / "audit-policy.json").write_text(json.dumps(AUDIT_POLICY))
 
-        self._write_admission_config(pki)
         etcd_port, peer_port = free_port(), free_port()
         self.apiserver_port = free_port()
         etcd_url = f"http://127.0.0.1:{etcd_port}"
@@ -193,10 +193,10 @@ class ControlPlane:
             "--endpoint-reconciler-type=none",  # a loopback advertise address is otherwise refused
             f"--audit-policy-file={self.workdir / 'audit-policy.json'}",
             f"--audit-log-path={self.audit_log}",
+            f"--admission-control-config-file={self.workdir / 'admission.json'}",
             "--v=1",
         ]
         self.pids["kube-apiserver"] = start_process(self.apiserver_args, self.workdir / "kube-apiserver.log").pid
-            f"--admission-control-config-file={self.workdir / 'admission.json'}",
         self._write_kubeconfig(ca, admin)
         self._wait_ready(timeout=timeout)
 
@@ -263,9 +263,6 @@ class ControlPlane:
             if name in self.pids:
                 stop_pid(self.pids.pop(name))
 
-    def _write_kubeconfig(self, ca: certs.KeyPair, admin: certs.KeyPair) -> None:
-        def b64(data: bytes) -> str:
-            return base64.b64encode(data).decode()
     @property
     def admission_client_ca(self) -> Path:
         """The CA of the client certificate the API server presents to every admission webhook."""
@@ -301,6 +298,9 @@ class ControlPlane:
         }
         (self.workdir / "admission.json").write_text(json.dumps(admission))
 
+    def _write_kubeconfig(self, ca: certs.KeyPair, admin: certs.KeyPair) -> None:
+        def b64(data: bytes) -> str:
+            return base64.b64encode(data).decode()
 
         config = {
             "apiVersion": "v1",

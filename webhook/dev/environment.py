@@ -140,9 +140,9 @@ class DevEnvironment:
             "--key-file", key_file,
             "--kubeconfig", str(self.kubeconfig),
         ]  # fmt: skip
-        environment = os.environ | to_env(settings) | {"MALLOC_ARENA_MAX": "2"}
         if not settings.client_ca_file:  # only the dev API server is heard, as in a cluster
             settings = dataclasses.replace(settings, client_ca_file=str(self.control_plane.admission_client_ca))
+        environment = os.environ | to_env(settings) | {"MALLOC_ARENA_MAX": "2"}
         pid = start_process(args, log, env=environment).pid
         # Readiness only: whether its certificate is trusted is for the caller to check.
         unverified = ssl.create_default_context()

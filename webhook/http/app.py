@@ -70,9 +70,9 @@ def create_app(
     app.add_url_rule("/mutate", "mutate", _endpoint("mutate", mutate, settings, metrics), methods=["POST"])
     app.add_url_rule("/validate", "validate", _endpoint("validate", validate, settings, metrics), methods=["POST"])
     app.extensions["nsmigrate.events"] = recorder
+    app.extensions["nsmigrate.metrics"] = metrics
     app.add_url_rule("/healthz", "healthz", lambda: ("ok\n", 200, {"Content-Type": "text/plain"}))
     app.add_url_rule(
-    app.extensions["nsmigrate.metrics"] = metrics
         "/readyz",
         "readyz",
         lambda: (
@@ -99,13 +99,13 @@ def _endpoint(
     name: str, decide: Decide, settings: Settings, metrics: Metrics
 ) -> Callable[[], Response | tuple[str, int, dict[str, str]]]:
     def handle() -> Response | tuple[str, int, dict[str, str]]:
-        try:
-            admission = review.decode(request.get_data(cache=False))
         if settings.client_verification:  # before the body is read: no decision, no side effect, no log
             refusal = clientauth.refusal(peer_certificate(request.environ), allowed=settings.client_subject_names)
             if refusal:
                 metrics.refused.labels(reason=refusal).inc()
                 return f"Forbidden: {REFUSALS[refusal]}\n", 403, {"Content-Type": "text/plain"}
+        try:
+            admission = review.decode(request.get_data(cache=False))
         except review.BadReview as error:
             metrics.bad_requests.labels(endpoint=f"/{name}", code="400").inc()
             return f"bad AdmissionReview: {error}\n", 400, {"Content-Type": "text/plain"}
@@ -128,8 +128,6 @@ def _endpoint(
     return handle
 
 
-def _failure(settings: Settings, uid: str) -> review.Response:
-    """Answer for a review nsmigrate failed to decide: what its failure policy would do."""
 PEER_SOCKET = "gunicorn.socket"
 """The WSGI environ key of the client's connection (an ``ssl.SSLSocket`` under TLS), as gunicorn sets it."""
 
@@ -146,6 +144,8 @@ def peer_certificate(environ: dict[str, Any]) -> clientauth.PeerCertificate | No
     return getpeercert() if callable(getpeercert) else None
 
 
+def _failure(settings: Settings, uid: str) -> review.Response:
+    """Answer for a review nsmigrate failed to decide: what its failure policy would do."""
     if settings.failure_policy == "Ignore":
         return review.allowed(warnings=[f"internal error, admitted unchanged (review {uid}; see webhook logs)"])
     return review.errored(

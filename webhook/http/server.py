@@ -56,10 +56,10 @@ class WebhookServer(BaseApplication):  # type: ignore[misc]
     def __init__(self, settings: Settings, app_factory: Callable[[], Flask] | None = None) -> None:
         self.settings = settings
         self.app_factory = app_factory or (lambda: default_app(settings))
-        super().__init__()
-
         client_ca_file = settings.client_ca_file if settings.client_verification else ""
         self.tls = ReloadingContext(settings.cert_file, settings.key_file, client_ca_file=client_ca_file)
+        super().__init__()
+
     def load_config(self) -> None:
         for key, value in gunicorn_options(self.settings, self.tls).items():
             self.cfg.set(key, value)
@@ -74,14 +74,14 @@ def default_app(settings: Settings) -> Flask:
     """The app wired to the real API server, built in the worker process: watch cache, leader
     election and reconciler run as daemon threads beside the request threads."""
     logs.configure(settings.log_level)
-    metrics = Metrics()
-    kube = Kube.connect(settings.kubeconfig, timeout=settings.api_timeout_seconds)
     if not settings.client_verification:
         logs.event(
             "client_verification_disabled",
             level=logging.WARNING,
             message="/mutate and /validate answer any caller that reaches them: keep a NetworkPolicy in front",
         )
+    metrics = Metrics()
+    kube = Kube.connect(settings.kubeconfig, timeout=settings.api_timeout_seconds)
     watching = Kube.connect(settings.kubeconfig, timeout=30, pool_size=len(KINDS) + 2)
     for client in (kube, watching):
         client.observers.append(metrics.count_api_request)
@@ -145,10 +145,6 @@ def certificate_keeper(settings: Settings, kube: Kube) -> CertificateKeeper | No
     return keeper
 
 
-def serve(settings: Settings) -> None:
-    if settings.cert_secret:  # the certificate files must exist before gunicorn starts: it checks them
-        certificate_keeper(settings, Kube.connect(settings.kubeconfig, timeout=settings.api_timeout_seconds))
-    WebhookServer(settings).run()
 def check_client_verification(settings: Settings) -> None:
     """Refuse to start with client verification on but no readable client CA."""
     if not settings.client_verification:
@@ -164,4 +160,8 @@ def check_client_verification(settings: Settings) -> None:
         raise ValueError(f"client CA {settings.client_ca_file} cannot be loaded: {error}") from None
 
 
+def serve(settings: Settings) -> None:
     check_client_verification(settings)
+    if settings.cert_secret:  # the certificate files must exist before gunicorn starts: it checks them
+        certificate_keeper(settings, Kube.connect(settings.kubeconfig, timeout=settings.api_timeout_seconds))
+    WebhookServer(settings).run()
