@@ -161,11 +161,13 @@ def test_a_stopping_replica_hands_the_lease_over_at_once(dev: DevEnvironment, ku
     port = free_port()
     lease_path = f"/apis/coordination.k8s.io/v1/namespaces/nsmigrate/leases/{SETTINGS.lease_name}"
     stop_pid(dev.webhook_pid)  # the dev webhook steps aside so that the new replica leads
-    second = dev.serve(SETTINGS, port=port, log=dev.workdir / "lease-webhook.log")
     try:
-        eventually(lambda: metric(metrics(dev, port), "nsmigrate_reconciler_leader") == 1.0, timeout=30)
-    finally:
-        stop_pid(second)
-    holder = kube.request("GET", lease_path).body["spec"].get("holderIdentity")
-    assert holder == ""
-    dev.webhook_pid = dev.serve(SETTINGS, port=dev.webhook_port, log=dev.workdir / "webhook.log")
+        second = dev.serve(SETTINGS, port=port, log=dev.workdir / "lease-webhook.log")
+        try:
+            eventually(lambda: metric(metrics(dev, port), "nsmigrate_reconciler_leader") == 1.0, timeout=30)
+        finally:
+            stop_pid(second)
+        holder = kube.request("GET", lease_path).body["spec"].get("holderIdentity")
+        assert holder == ""
+    finally:  # the shared dev webhook comes back whatever happened: later tests need it
+        dev.webhook_pid = dev.serve(SETTINGS, port=dev.webhook_port, log=dev.workdir / "webhook.log")
