@@ -10,6 +10,7 @@ import base64
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import ssl
@@ -142,6 +143,8 @@ class ControlPlane:
             raise
 
     def _start(self, binaries: Binaries, *, timeout: float) -> None:
+        # Every start is a fresh cluster: a previous run's etcd data would bring back its objects.
+        shutil.rmtree(self.workdir / "etcd", ignore_errors=True)
         pki = self.workdir / "pki"
         ca = certs.make_ca("nsmigrate-dev-cluster-ca")
         ca.write(pki, "ca")

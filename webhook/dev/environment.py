@@ -19,7 +19,8 @@ from pathlib import Path
 
 from webhook.core import certs, labels
 from webhook.core.objects import JsonObject
-from webhook.core.settings import Settings, to_env
+from webhook.core.settings import Settings, from_env, to_env
+from webhook.core.waiting import poll_until
 from webhook.dev import registration
 from webhook.dev.controlplane import (
     COMPONENT_BINARIES,
@@ -31,7 +32,7 @@ from webhook.dev.controlplane import (
     start_process,
     stop_pid,
 )
-from webhook.kube.client import ApiError, Kube
+from webhook.kube.client import ApiError, Kube, path_of
 
 PROBE_NAMESPACE = "nsmigrate-probe"
 
@@ -59,7 +60,7 @@ class DevEnvironment:
 
         ``components`` (see ``controlplane.COMPONENTS``) add a controller manager, a scheduler, kwok
         with one fake node, and CoreDNS: Deployments then really roll out and names really resolve."""
-        settings = settings or Settings()
+        settings = settings or from_env()
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.control_plane.workdir.mkdir(parents=True, exist_ok=True)
         try:
@@ -74,8 +75,8 @@ class DevEnvironment:
             kube.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": settings.own_namespace}})
             ca = self._start_webhook(settings)
             self._save()
-            client = registration.client_config(url=f"https://127.0.0.1:{self.webhook_port}", ca_bundle=ca.cert_pem)
-            for configuration in registration.configurations(client=client, settings=settings):
+            url = f"https://127.0.0.1:{self.webhook_port}"
+            for configuration in registration.configurations(url=url, ca_bundle=ca.cert_pem, settings=settings):
                 kube.apply(configuration)
             wait_until_called(kube)
         except BaseException:
@@ -163,8 +164,8 @@ class DevEnvironment:
 
 def add_fake_node(kube: Kube, node: JsonObject) -> None:
     """Register a kwok node, without the not-ready taint (no node lifecycle controller lifts it here)."""
-    kube.request("POST", "/api/v1/nodes", body=node)
-    path = f"/api/v1/nodes/{node['metadata']['name']}"
+    kube.request("POST", path_of("Node"), body=node)
+    path = path_of("Node", None, node["metadata"]["name"])
     if kube.request("GET", path).body.get("spec", {}).get("taints"):
         kube.request("PATCH", path, body={"spec": {"taints": None}}, content_type="application/merge-patch+json")
 
@@ -191,13 +192,14 @@ def wait_until_called(kube: Kube, *, timeout: float = 30.0) -> None:
             },
         },
     }
-    deadline = time.monotonic() + timeout
+
+    def called() -> bool:
+        return any(w.startswith("nsmigrate:") for w in kube.apply(probe, dry_run=True).warnings)
+
     try:
-        while time.monotonic() < deadline:
-            if any(w.startswith("nsmigrate:") for w in kube.apply(probe, dry_run=True).warnings):
-                return
-            time.sleep(0.1)
-        raise ControlPlaneError(f"the API server did not call the webhook within {timeout:.0f} s")
+        poll_until(called, timeout=timeout, interval=0.1, what="the API server calling the webhook")
+    except TimeoutError as error:
+        raise ControlPlaneError(str(error)) from None
     finally:
         remove_namespace(kube, PROBE_NAMESPACE)
 
