@@ -1,0 +1,43 @@
+import json
+
+from tests.memory import MemoryCluster
+from webhook.core import report
+from webhook.core.settings import Settings
+from webhook.dev import seed
+
+SETTINGS = Settings()
+
+
+def test_the_call_graph_of_the_seed_draws_who_calls_whom() -> None:
+    cluster = MemoryCluster.of(*seed.old_namespace())
+    graph = report.call_graph(cluster, SETTINGS, namespaces=["foobar"])
+    assert {(edge.caller, edge.service) for edge in graph.edges} >= {
+        ("foobar/deployment appa", "foobar/service serviceb"),
+        ("foobar/deployment appc", "foobar/service servicea"),
+    }
+    assert "appa" in report.mermaid(graph)
+    assert report.dot(graph).startswith("digraph")
+
+
+def test_audit_entries_come_from_events_and_log_lines_newest_first() -> None:
+    events = [
+        {"reason": "ProxyDeletionDenied", "lastTimestamp": "2026-11-27T07:00:00Z",
+         "involvedObject": {"namespace": "foobar", "name": "servicea"}, "message": "refused"},
+        {"reason": "Scheduled", "lastTimestamp": "2026-11-27T08:00:00Z", "involvedObject": {}},
+        {"reason": "ProxyDeletionForced", "lastTimestamp": "2026-11-27T09:00:00Z",
+         "involvedObject": {"namespace": "foobar", "name": "serviceb"}},
+    ]  # fmt: skip
+    entries = report.audit_from_events(events)
+    assert [(e["event"], e["proxy"]) for e in entries] == [
+        ("proxy_deletion_forced", "foobar/serviceb"),
+        ("proxy_deletion_denied", "foobar/servicea"),
+    ]
+    lines = ["not json", json.dumps({"event": "proxy_deletion_denied", "proxy": "foobar/servicea", "time": "t1"}), "{}"]
+    assert [e["source"] for e in report.audit_from_log(lines)] == ["log"]
+
+
+def test_a_table_reads_like_kubectls() -> None:
+    assert report.table(["NAME", "TARGET"], [["servicea", "foo/servicea"]]) == (
+        "NAME       TARGET\nservicea   foo/servicea"
+    )
+    assert report.table(["NAME"], []) == "No resources found."
