@@ -72,6 +72,9 @@ def callers(*workloads: Workload, configmaps: tuple[ConfigMap, ...] = ()) -> lis
         pytest.param("http://serviceab/", "foobar", False, id="longer-name"),
         pytest.param("http://servicea.foobar.svc.other.domain/", "bar", False, id="other-cluster-domain"),
         pytest.param("$(SERVICEA):80", "foobar", False, id="dependent-variable"),
+        pytest.param("servicea-0.servicea:80", "foobar", True, id="pod-name-same-namespace"),
+        pytest.param("servicea-0.servicea.foobar.svc:80", "bar", True, id="qualified-pod-name-from-elsewhere"),
+        pytest.param("servicea-0.servicea:80", "bar", False, id="pod-name-from-another-namespace"),
     ],
 )
 def test_reference_forms(value: str, from_namespace: str, calls: bool) -> None:
@@ -83,6 +86,30 @@ def test_caller_names_kind_namespace_name_and_env() -> None:
     assert callers(workload("appc", env={"SERVICEA_URL": "http://servicea/", "OTHER": "x"})) == [
         "deployment foobar/appc (env SERVICEA_URL)"
     ]
+
+
+def test_args_and_command_entries_are_callers_too() -> None:
+    found = callers(
+        pod_spec_workload(
+            "Deployment",
+            "foobar",
+            "appc",
+            {"containers": [{"name": "c", "command": ["wait-for", "servicea:80"], "args": ["--upstream", "servicea"]}]},
+        )
+    )
+    assert found == ["deployment foobar/appc (args[1], command[1])"]
+
+
+def test_a_variable_used_as_a_host_by_another_value_is_a_caller() -> None:
+    env = {"COLLECTOR_NAME": "servicea", "ENDPOINT": "http://$(COLLECTOR_NAME):4317"}
+    assert callers(workload("appc", env=env)) == ["deployment foobar/appc (env COLLECTOR_NAME)"]
+
+
+def test_a_configmap_file_line_is_a_caller() -> None:
+    configmap = configmap_from_object(
+        {"metadata": {"name": "conf", "namespace": "foobar"}, "data": {"app.yaml": "cache:\n  host: servicea\n"}}
+    )
+    assert configmap.key_hosts == {"app.yaml": ("servicea",)}
 
 
 def test_several_envs_of_one_workload_are_one_caller() -> None:

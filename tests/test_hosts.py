@@ -1,6 +1,15 @@
 import pytest
 
-from webhook.core.hosts import HostRef, find_hosts, is_address_variable, replace_hosts
+from webhook.core.hosts import (
+    HostRef,
+    find_data_hosts,
+    find_hosts,
+    host_variables,
+    is_address_variable,
+    lookup_names,
+    pod_name,
+    replace_hosts,
+)
 
 
 def hosts(value: str, variable: str = "") -> list[str]:
@@ -56,6 +65,54 @@ def hosts(value: str, variable: str = "") -> list[str]:
         pytest.param("mailto:ops@example.com", "", [], id="mailto-is-not-an-authority"),
         pytest.param("https://api.example.com/v1", "", ["api.example.com"], id="external-host-found"),
         pytest.param("-Dserver=serviceb:80", "JAVA_OPTS", ["serviceb"], id="jvm-option"),
+        pytest.param(
+            "kafka-0.kafka-headless:9092,kafka-1.kafka-headless:9092",
+            "",
+            ["kafka-0.kafka-headless", "kafka-1.kafka-headless"],
+            id="pod-names-host-port-list",
+        ),
+        pytest.param(
+            "mongodb://mongo-0.mongo,mongo-1.mongo/db?replicaSet=rs0",
+            "",
+            ["mongo-0.mongo", "mongo-1.mongo"],
+            id="pod-names-in-url-authority",
+        ),
+        pytest.param("zk-0.zk:2888:3888;zk-1.zk:2888:3888", "", ["zk-0.zk", "zk-1.zk"], id="zookeeper-two-ports"),
+        pytest.param("server.1=zk-0.zk:2888:3888:participant;2181", "", ["zk-0.zk"], id="zookeeper-dynamic-config"),
+        pytest.param("1@kafka:9093,2@kafka-1:9093", "", ["kafka", "kafka-1"], id="kraft-voters-id-at-host"),
+        pytest.param("Server=sqldata;Database=x;User Id=sa", "", ["sqldata"], id="connection-string-server"),
+        pytest.param("Host=postgres;Port=5432;Username=u", "", ["postgres"], id="connection-string-host"),
+        pytest.param("Server=mssql,1433;Initial Catalog=x", "", ["mssql"], id="connection-string-comma-port"),
+        pytest.param("Data Source=tcp:db,1433;", "", ["db"], id="connection-string-data-source-tcp"),
+        pytest.param("Host=pg-0,pg-1;Database=x", "", ["pg-0", "pg-1"], id="connection-string-host-list"),
+        pytest.param("host=db port=5432 dbname=app", "", ["db"], id="libpq-keywords"),
+        pytest.param("s3://bucket?endpoint=minio:9000&region=x", "", ["minio"], id="s3-bucket-is-not-a-host"),
+        pytest.param("s3://bucket/p?endpoint=http://minio:9000", "", ["minio"], id="query-parameter-url"),
+        pytest.param("http://api/x?host=db&db=app", "", ["api", "db"], id="query-parameter-under-address-key"),
+        pytest.param("mongodb://m/x?replicaSet=rs0&authSource=admin", "", ["m"], id="query-identifiers-not-hosts"),
+        pytest.param("--redis-host redis", "", ["redis"], id="flag-and-name"),
+        pytest.param("--upstream=api", "", ["api"], id="flag-equals-name"),
+        pytest.param("-Dspring.redis.host=redis -Xmx1g", "JAVA_OPTS", ["redis"], id="jvm-property-host"),
+        pytest.param("--service-name cart", "", [], id="flag-naming-an-identifier"),
+        pytest.param("-service=cockroachdb", "", [], id="flag-service-is-a-name-not-an-address"),
+        pytest.param("--log-level info", "", [], id="flag-not-an-address"),
+        pytest.param(
+            "--sink=influxdb:http://monitoring-influxdb:8086", "", ["monitoring-influxdb"], id="heapster-sink"
+        ),
+        pytest.param(
+            "etcd0=http://etcd0:2380,etcd1=http://etcd1:2380", "", ["etcd0", "etcd1"], id="etcd-initial-cluster"
+        ),
+        pytest.param("cassandra", "CASSANDRA_SEEDS", ["cassandra"], id="bare-name-under-seeds"),
+        pytest.param("es-0.es,es-1.es", "DISCOVERY_SEED_HOSTS", ["es-0.es", "es-1.es"], id="bare-name-list"),
+        pytest.param("basketdata", "ConnectionStrings__Redis", ["basketdata"], id="dotnet-connection-strings-key"),
+        pytest.param("collabora", "NGINX_UPSTREAM_BACKEND", ["collabora"], id="bare-name-under-upstream"),
+        pytest.param("pgsql", "PGHOST", ["pgsql"], id="libpq-pghost"),
+        pytest.param("redis", "redisHost", ["redis"], id="camel-case-variable"),
+        pytest.param("cart", "OTEL_SERVICE_NAME", [], id="service-name-is-an-identifier"),
+        pytest.param("rabbitmq", "K8S_SERVICE_NAME", [], id="k8s-service-name-is-an-identifier"),
+        pytest.param("admin", "GF_SECURITY_ADMIN_USER", [], id="security-holds-uri-by-accident"),
+        pytest.param("shop", "CHECKOUT_APP_NAME", [], id="app-name"),
+        pytest.param("db", "DB_HOST_NAME", ["db"], id="host-name-is-a-host"),
     ],
 )
 def test_find_hosts_finds_each_shape(value: str, variable: str, expected: list[str]) -> None:
@@ -78,12 +135,18 @@ def test_name_is_lower_case_without_trailing_dot() -> None:
     assert HostRef(0, 0, "ServiceB.Foobar.").name == "serviceb.foobar"
 
 
-@pytest.mark.parametrize("variable", ["REDIS_HOST", "db_addr", "Upstream_Url", "KAFKA_BROKERS", "SENTRY_DSN"])
+@pytest.mark.parametrize(
+    "variable",
+    ["REDIS_HOST", "db_addr", "Upstream_Url", "KAFKA_BROKERS", "SENTRY_DSN", "CASSANDRA_SEEDS", "spring.redis.host"],
+)
 def test_address_variables(variable: str) -> None:
     assert is_address_variable(variable)
 
 
-@pytest.mark.parametrize("variable", ["MODE", "PORT", "LOG_LEVEL", "REPLICAS"])
+@pytest.mark.parametrize(
+    "variable",
+    ["MODE", "PORT", "LOG_LEVEL", "REPLICAS", "SERVICE_NAME", "OTEL_SERVICE_NAME", "GF_SECURITY_ADMIN_USER", "DB_USER"],
+)
 def test_non_address_variables(variable: str) -> None:
     assert not is_address_variable(variable)
 
@@ -93,3 +156,58 @@ def test_replace_hosts_keeps_everything_else_byte_for_byte() -> None:
     refs = find_hosts(value)
     replaced = replace_hosts(value, {ref: ref.host.upper() + ".q" for ref in refs})
     assert replaced == "A.q:1 ; http://B.q/x?y=1,C.q:3"
+
+
+def test_each_reference_says_which_rule_found_it() -> None:
+    rules = {ref.host: ref.rule for ref in find_hosts("http://a/ b:1 Server=c;x=s3://k?endpoint=d:2 --e-host e")}
+    assert rules == {
+        "a": "url",
+        "b": "host:port",
+        "c": "connection string",
+        "d": "query parameter",
+        "e": "address flag",
+    }
+
+
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [
+        pytest.param("kafka-0.kafka-headless", ("kafka-0", "kafka-headless"), id="statefulset-pod"),
+        pytest.param("serviceb.foobar", None, id="service-dot-namespace"),
+        pytest.param("kafka-0.kafka.foobar", None, id="already-qualified"),
+        pytest.param("kafka-0", None, id="single-label"),
+    ],
+)
+def test_pod_names_are_two_labels_the_first_with_an_ordinal(host: str, expected: tuple[str, str] | None) -> None:
+    assert pod_name(host) == expected
+
+
+def test_a_pod_name_is_looked_up_under_its_service_too() -> None:
+    assert lookup_names("db-0.db") == ("db-0.db", "db")
+    assert lookup_names("db-0.db.foobar.svc") == ("db-0.db.foobar.svc", "db.foobar.svc")
+    assert lookup_names("serviceb.foobar") == ("serviceb.foobar",)
+
+
+def test_a_variable_used_as_a_host_by_another_value_is_found() -> None:
+    values = [
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://$(OTEL_COLLECTOR_NAME):4317"),
+        ("COLLECTOR_HOST", "$(OTHER)"),
+        ("ATTRIBUTES", "service.name=$(OTEL_SERVICE_NAME)"),
+        ("RABBITMQ_NODENAME", "rabbit@$(POD).$(SERVICE).svc.cluster.local"),
+    ]
+    assert host_variables(values) == {"OTEL_COLLECTOR_NAME", "OTHER"}
+    assert [ref.host for ref in find_hosts("otel-collector", variable="OTEL_COLLECTOR_NAME", used_as_host=True)] == [
+        "otel-collector"
+    ]
+
+
+def test_file_shaped_data_is_read_line_by_line_with_spans_in_the_whole_value() -> None:
+    value = "upstream {\n  server api:8080;\n}\nredis:\n  host: redis\n  name: redis\n# host: commented\n"
+    refs = find_data_hosts(value, key="nginx.conf")
+    assert [(ref.host, value[ref.start : ref.end]) for ref in refs] == [("api", "api"), ("redis", "redis")]
+    assert value[refs[1].start - 6 : refs[1].end] == "host: redis"
+
+
+def test_one_line_data_is_read_as_an_env_value_named_by_its_key() -> None:
+    assert [ref.host for ref in find_data_hosts("redis", key="REDIS_HOST")] == ["redis"]
+    assert [ref.host for ref in find_data_hosts("redis\n", key="MODE")] == []

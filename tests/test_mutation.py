@@ -73,7 +73,7 @@ def test_annotation_lists_every_rewrite() -> None:
 
 def test_each_rewrite_comes_back_as_a_short_warning() -> None:
     result = admit_workload(request_for(appa()), seeded(), SETTINGS)
-    assert f"nsmigrate: env SERVICEB_URL (appa): serviceb -> {B}" in result.response.warnings
+    assert f"nsmigrate: env SERVICEB_URL (appa): serviceb -> {B} (url)" in result.response.warnings
     assert all(len(w) < 120 for w in result.response.warnings)
 
 
@@ -316,3 +316,44 @@ def test_updates_and_settled_objects_are_decided_from_the_cache_alone() -> None:
     plan_for(stored, cache, SETTINGS)  # a CREATE with nothing short left
     assert [r.after for r in update.rewrites] == [f"http://{B}/"]
     assert api.reads == 0
+
+
+def test_args_and_command_are_patched_in_place_and_recorded() -> None:
+    obj = appa(env={})
+    container = obj["spec"]["template"]["spec"]["containers"][0]
+    container["command"] = ["/app", "--backend", "serviceb"]
+    container["args"] = ["--log-level", "info", "http://serviceb:8080/"]
+    plan = plan_for(obj, seeded(), SETTINGS)
+    assert [(op["op"], op["path"]) for op in plan.patch] == [
+        ("add", "/metadata/annotations"),
+        ("replace", "/spec/template/spec/containers/0/args/2"),
+    ], "--backend is no address flag: only the URL changes"
+    records = json.loads(apply_patch(obj, plan.patch)["metadata"]["annotations"][labels.REWRITTEN_ENV])
+    assert records == [
+        {"container": "appa", "env": "args[2]", "from": "http://serviceb:8080/", "to": f"http://{B}:8080/"}
+    ]
+    assert plan.warnings[0] == f"args[2] (appa): serviceb -> {B} (url)"
+
+
+def test_keep_annotation_leaves_the_listed_variables_alone() -> None:
+    obj = appa(env={"SERVICEB_URL": "http://serviceb/", "OTHER_URL": "http://serviceb/x"})
+    obj["metadata"]["annotations"] = {labels.KEEP: "SERVICEB_URL, UNUSED"}
+    plan = plan_for(obj, seeded(), SETTINGS)
+    assert [r.env for r in plan.rewrites] == ["OTHER_URL"]
+
+
+def test_a_statefulset_pod_name_is_qualified_on_first_deploy_though_the_cache_lags() -> None:
+    before = [seed.namespace("foobar", {labels.SOURCE: "true"}), seed.new_namespace("foo")]
+    cache, _ = stale_cache(before, [*before, seed.service("kafka-headless", "foobar", "kafka")])
+    plan = plan_for(appa(env={"BROKERS": "kafka-0.kafka-headless:9092"}), cache, SETTINGS)
+    assert [r.after for r in plan.rewrites] == ["kafka-0.kafka-headless.foobar.svc.cluster.local:9092"]
+    assert plan.warnings[0].endswith("(host:port, pod name)")
+
+
+def test_warnings_stay_under_the_limit_with_long_names() -> None:
+    name = "a-very-long-service-name-that-goes-on"
+    cluster = seeded(seed.service(name, "foobar", "x"))
+    env = {"A_RATHER_LONG_VARIABLE_NAME_FOR_THE_URL": f"http://{name}/ http://serviceb/"}
+    result = admit_workload(request_for(appa(env=env)), cluster, SETTINGS)
+    assert all(len(warning) < 120 for warning in result.response.warnings)
+    assert "(url)" in result.response.warnings[0]

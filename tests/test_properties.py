@@ -11,7 +11,9 @@ from hypothesis import strategies as st
 from tests.memory import MemoryCluster
 from tests.peers import client_as
 from tests.reviews import review
-from webhook.core.hosts import find_hosts, replace_hosts
+from webhook.core import labels
+from webhook.core.configmaps import plan_configmap_mutation
+from webhook.core.hosts import find_data_hosts, find_hosts, replace_hosts
 from webhook.core.mutation import plan_mutation
 from webhook.core.settings import Settings
 from webhook.dev import seed
@@ -21,9 +23,16 @@ FRAGMENTS = [
     "http://", "amqp://u:p@", "jdbc:postgresql://", "serviceb", "servicea", "redis", "db", "unknown", ":80", ":6379",
     "/", "?q=", "#", ",", ";", " ", "@", ".", "foobar", ".svc", ".cluster.local", "$(X)", "[::1]", "10.0.0.1",
     "localhost", "-", "tcp(", ")", "=", "\t", "é", "\u2028", ":", "::",
+    "kafka-0.", "serviceb-1.serviceb", "--", "host", "Server=", "s3://", "?endpoint=", "&", "1@", "\n", "\r\n",
+    "$(SERVICEB_URL)", "key: ", "HOST=",
 ]  # fmt: skip
 VALUES = st.one_of(st.text(max_size=60), st.lists(st.sampled_from(FRAGMENTS), max_size=14).map("".join))
-NAMES = st.one_of(st.sampled_from(["SERVICEB_URL", "REDIS_HOST", "MODE", "DSN", "X"]), st.text(max_size=12))
+NAMES = st.one_of(
+    st.sampled_from(["SERVICEB_URL", "REDIS_HOST", "MODE", "DSN", "X", "OTEL_SERVICE_NAME", "ConnectionStrings__A"]),
+    st.text(max_size=12),
+)
+ARGS = st.lists(st.one_of(VALUES, st.sampled_from(["--redis-host", "--upstream", "-h", "--"])), max_size=6)
+QUALIFIED = ".foobar.svc.cluster.local"
 
 CLUSTER = MemoryCluster.of(*seed.old_namespace(), seed.new_namespace("foo"), seed.app("a", "foo")[0])
 APP = create_app(Settings(), CLUSTER)
@@ -34,18 +43,28 @@ JSON = st.recursive(
 )
 
 
-@given(value=VALUES, variable=NAMES)
-def test_host_spans_always_cover_their_host_text(value: str, variable: str) -> None:
-    for ref in find_hosts(value, variable=variable):
+@given(value=VALUES, variable=NAMES, used_as_host=st.booleans())
+def test_host_spans_always_cover_their_host_text(value: str, variable: str, used_as_host: bool) -> None:
+    refs = find_hosts(value, variable=variable, used_as_host=used_as_host) + find_data_hosts(value, key=variable)
+    for ref in refs:
         assert value[ref.start : ref.end] == ref.host
-    assert replace_hosts(value, {ref: ref.host for ref in find_hosts(value, variable=variable)}) == value
+        assert ref.rule
+    assert replace_hosts(value, {ref: ref.host for ref in find_data_hosts(value, key=variable)}) == value
 
 
-@given(env=st.lists(st.tuples(NAMES, VALUES), max_size=6))
+def only_qualified(before: str, after: str) -> bool:
+    """``after`` is ``before`` with names qualified: take the qualification out and nothing else differs
+    (but the case of the hosts, which DNS ignores)."""
+    return after.replace(QUALIFIED, "").lower() == before.replace(QUALIFIED, "").lower()
+
+
+@given(env=st.lists(st.tuples(NAMES, VALUES), max_size=6), args=ARGS, command=ARGS)
 @settings(suppress_health_check=[HealthCheck.too_slow], max_examples=200)
-def test_mutation_patch_is_idempotent(env: list[tuple[str, str]]) -> None:
+def test_mutation_patch_is_idempotent(env: list[tuple[str, str]], args: list[str], command: list[str]) -> None:
     obj = seed.deployment("appa", "foo", {})
-    obj["spec"]["template"]["spec"]["containers"][0]["env"] = [{"name": n, "value": v} for n, v in env]
+    container = obj["spec"]["template"]["spec"]["containers"][0]
+    container["env"] = [{"name": n, "value": v} for n, v in env]
+    container["args"], container["command"] = args, command
     request = review(obj)["request"]
     untouched = copy.deepcopy(request["object"])
     first = plan_mutation(request["object"], CLUSTER, Settings(), namespace="foo", operation="CREATE")
@@ -53,6 +72,29 @@ def test_mutation_patch_is_idempotent(env: list[tuple[str, str]]) -> None:
     mutated = jsonpatch.apply_patch(obj, first.patch)
     second = plan_mutation(mutated, CLUSTER, Settings(), namespace="foo", operation="UPDATE")
     assert second.patch == []
+    after = mutated["spec"]["template"]["spec"]["containers"][0]
+    befores = [v for _, v in env] + args + command
+    afters = [e["value"] for e in after["env"]] + after["args"] + after["command"]
+    assert all(only_qualified(b, a) for b, a in zip(befores, afters, strict=True))
+
+
+CONFIGMAP_CLUSTER = MemoryCluster.of(
+    *seed.old_namespace(),
+    seed.namespace("foo", {labels.MIGRATE_FROM: "foobar", labels.REWRITE_CONFIGMAPS: "true"}),
+)
+
+
+@given(data=st.dictionaries(NAMES, st.lists(VALUES, max_size=4).map("\n".join), max_size=5))
+@settings(suppress_health_check=[HealthCheck.too_slow], max_examples=200)
+def test_configmap_patch_is_idempotent_and_changes_nothing_but_hosts(data: dict[str, str]) -> None:
+    obj = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "foo"}, "data": data}
+    untouched = copy.deepcopy(obj)
+    first = plan_configmap_mutation(obj, CONFIGMAP_CLUSTER, Settings(), namespace="foo", operation="CREATE")
+    assert obj == untouched
+    mutated = jsonpatch.apply_patch(obj, first.patch)
+    again = plan_configmap_mutation(mutated, CONFIGMAP_CLUSTER, Settings(), namespace="foo", operation="UPDATE")
+    assert again.patch == []
+    assert all(only_qualified(data[key], mutated["data"][key]) for key in data)
 
 
 def _post(body: bytes) -> Any:
@@ -102,3 +144,23 @@ def test_arbitrary_objects_in_a_valid_review_are_answered(obj: dict[str, Any]) -
 @given(raw=st.binary(max_size=200))
 def test_arbitrary_bytes_never_get_a_500(raw: bytes) -> None:
     assert _post(raw).status_code in (200, 400)
+
+
+CONFIGMAP_APP = create_app(Settings(), CONFIGMAP_CLUSTER)
+CONFIGMAPS = st.fixed_dictionaries(
+    {
+        "kind": st.just("ConfigMap"),
+        "metadata": st.one_of(JSON, st.fixed_dictionaries({"namespace": st.just("foo"), "annotations": JSON})),
+        "data": st.one_of(JSON, st.dictionaries(NAMES, VALUES | JSON, max_size=4)),
+    }
+)
+
+
+@given(obj=CONFIGMAPS)
+@settings(max_examples=200)
+def test_arbitrary_configmaps_in_a_valid_review_are_answered(obj: dict[str, Any]) -> None:
+    body = review({"kind": "ConfigMap", "metadata": {"name": "c", "namespace": "foo"}, "data": {}})
+    body["request"]["object"] = obj
+    answer = client_as(CONFIGMAP_APP).post("/mutate", data=json.dumps(body).encode(), content_type="application/json")
+    assert answer.status_code == 200
+    assert answer.get_json()["response"]["allowed"] is True, "an odd ConfigMap must not be an internal error"

@@ -2,7 +2,7 @@ import pytest
 
 from webhook.core import labels
 from webhook.core.objects import Service
-from webhook.core.rewrite import Resolver, full_name, rewrite_env, rewrite_value
+from webhook.core.rewrite import Resolver, full_name, rewrite_data, rewrite_references, rewrite_value
 
 OLD_SERVICES = ["serviceb", "redis", "db", "rabbit", "kafka-0", "kafka-1", "m1", "m2", "api", "shared", "cluster0"]
 B = "serviceb.foobar.svc.cluster.local"
@@ -135,7 +135,7 @@ def test_rewritten_value_is_a_fixed_point() -> None:
     assert rewritten(once) == once
 
 
-def test_rewrite_env_changes_literal_values_of_containers_and_init_containers_only() -> None:
+def test_rewrite_references_changes_literal_values_of_containers_and_init_containers_only() -> None:
     pod_spec = {
         "initContainers": [{"name": "wait", "env": [{"name": "DB_HOST", "value": "db"}]}],
         "containers": [
@@ -150,7 +150,7 @@ def test_rewrite_env_changes_literal_values_of_containers_and_init_containers_on
             }
         ],
     }
-    rewrites = rewrite_env(pod_spec, resolver())
+    rewrites = rewrite_references(pod_spec, resolver())
     assert [(r.container, r.env, r.before, r.after) for r in rewrites] == [
         ("wait", "DB_HOST", "db", "db.foobar.svc.cluster.local"),
         ("app", "SERVICEB_URL", "http://serviceb/", f"http://{B}/"),
@@ -164,8 +164,123 @@ def test_rewrite_env_changes_literal_values_of_containers_and_init_containers_on
 
 
 def test_rewrite_records_hosts_and_annotation_entry() -> None:
-    (rewrite,) = rewrite_env(
+    (rewrite,) = rewrite_references(
         {"containers": [{"name": "c", "env": [{"name": "U", "value": "serviceb:80"}]}]}, resolver()
     )
     assert rewrite.hosts == (("serviceb", B),)
     assert rewrite.record() == {"container": "c", "env": "U", "from": "serviceb:80", "to": f"{B}:80"}
+
+
+def pod_resolver(*, namespaces: tuple[str, ...] = ("foobar", "foo")) -> Resolver:
+    return Resolver(
+        old_namespace="foobar",
+        old_service={name: Service("foobar", name) for name in [*OLD_SERVICES, "kafka-headless", "mongo"]}.get,
+        is_local=frozenset({"servicea"}).__contains__,
+        cluster_domain="cluster.local",
+        is_namespace=frozenset(namespaces).__contains__,
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        pytest.param(
+            "kafka-0.kafka-headless:9092,kafka-1.kafka-headless:9092",
+            "kafka-0.kafka-headless.foobar.svc.cluster.local:9092,kafka-1.kafka-headless.foobar.svc.cluster.local:9092",
+            id="kafka-brokers",
+        ),
+        pytest.param(
+            "mongodb://mongo-0.mongo,mongo-1.mongo/db?replicaSet=rs0",
+            "mongodb://mongo-0.mongo.foobar.svc.cluster.local,mongo-1.mongo.foobar.svc.cluster.local/db?replicaSet=rs0",
+            id="mongodb-replica-set",
+        ),
+        pytest.param("db-0.foobar:5432", "db-0.foobar:5432", id="service-dot-namespace-stays"),
+        pytest.param("web-0.unknown:80", "web-0.unknown:80", id="pod-under-unknown-service-stays"),
+    ],
+)
+def test_statefulset_pod_names_under_old_services_are_qualified(value: str, expected: str) -> None:
+    assert rewrite_value(value, variable="", resolver=pod_resolver())[0] == expected
+
+
+def test_a_pod_name_whose_service_part_is_a_namespace_stays() -> None:
+    assert rewrite_value("db-0.db:5432", variable="", resolver=pod_resolver(namespaces=("db",)))[0] == "db-0.db:5432"
+
+
+def test_each_change_says_which_rule_fired() -> None:
+    _, hosts, rules = rewrite_value("kafka-0.kafka-headless:9092 http://db/", variable="", resolver=pod_resolver())
+    assert [host for host, _ in hosts] == ["kafka-0.kafka-headless", "db"]
+    assert rules == ("host:port, pod name", "url")
+
+
+def test_args_and_command_are_rewritten_and_recorded_by_position() -> None:
+    pod_spec = {
+        "containers": [
+            {
+                "name": "app",
+                "command": ["/bin/wait-for", "db:5432", "--"],
+                "args": ["--redis-host", "redis", "--upstream=api", "--port", "8080", "http://serviceb/x", "redis"],
+            }
+        ]
+    }
+    rewrites = rewrite_references(pod_spec, resolver())
+    assert [(r.env, r.after) for r in rewrites] == [
+        ("command[1]", "db.foobar.svc.cluster.local:5432"),
+        ("args[1]", "redis.foobar.svc.cluster.local"),
+        ("args[2]", "--upstream=api.foobar.svc.cluster.local"),
+        ("args[5]", f"http://{B}/x"),
+    ]
+    assert pod_spec["containers"][0]["args"][6] == "redis", "a bare word after no address flag stays"
+
+
+def test_a_variable_another_value_uses_as_a_host_is_rewritten_though_its_name_says_name() -> None:
+    pod_spec = {
+        "containers": [
+            {
+                "name": "app",
+                "env": [
+                    {"name": "OTEL_COLLECTOR_NAME", "value": "serviceb"},
+                    {"name": "OTEL_EXPORTER_OTLP_ENDPOINT", "value": "http://$(OTEL_COLLECTOR_NAME):4317"},
+                    {"name": "OTEL_SERVICE_NAME", "value": "api"},
+                ],
+            }
+        ]
+    }
+    (rewrite,) = rewrite_references(pod_spec, resolver())
+    assert (rewrite.env, rewrite.after, rewrite.rules) == (
+        "OTEL_COLLECTOR_NAME",
+        B,
+        ("$(OTEL_COLLECTOR_NAME) used as a host",),
+    )
+
+
+def test_kept_variables_and_lists_are_left_alone() -> None:
+    pod_spec = {
+        "containers": [
+            {"name": "app", "env": [{"name": "DB_HOST", "value": "db"}, {"name": "U", "value": "redis:1"}]},
+            {"name": "side", "args": ["db:5432"]},
+        ]
+    }
+    rewrites = rewrite_references(pod_spec, resolver(), keep={"DB_HOST", "args"})
+    assert [r.env for r in rewrites] == ["U"]
+
+
+def test_configmap_data_is_rewritten_per_value_and_file_lines_are_recorded_one_by_one() -> None:
+    data = {
+        "REDIS_HOST": "redis",
+        "MODE": "redis",
+        "app.properties": "spring.redis.host=redis\r\nname=db\r\nspring.datasource.url=jdbc:postgresql://db:5432/x\r\n",
+    }
+    rewrites = rewrite_data(data, resolver())
+    assert data == {
+        "REDIS_HOST": "redis.foobar.svc.cluster.local",
+        "MODE": "redis",
+        "app.properties": (
+            "spring.redis.host=redis.foobar.svc.cluster.local\r\nname=db\r\n"
+            "spring.datasource.url=jdbc:postgresql://db.foobar.svc.cluster.local:5432/x\r\n"
+        ),
+    }
+    assert [(r.env, r.before, r.rules) for r in rewrites] == [
+        ("REDIS_HOST", "redis", ("address variable",)),
+        ("app.properties:1", "spring.redis.host=redis\r", ("address variable",)),
+        ("app.properties:3", "spring.datasource.url=jdbc:postgresql://db:5432/x\r", ("url",)),
+    ]

@@ -48,7 +48,7 @@ def test_seed_scenario_rewrites_env_and_creates_the_proxy(kube: Kube, names: tup
             "to": f"http://serviceb.{old}.svc.cluster.local/",
         }
     ]
-    assert f"nsmigrate: env SERVICEB_URL (appa): serviceb -> serviceb.{old}.svc.cluster.local" in (
+    assert f"nsmigrate: env SERVICEB_URL (appa): serviceb -> serviceb.{old}.svc.cluster.local (url)" in (
         deployment_reply.warnings
     )
 

@@ -24,13 +24,15 @@ def run(args: argparse.Namespace) -> int:
         if manifest.get("kind") in cache.kinds:
             cache.apply(str(manifest["kind"]), "ADDED", manifest)
     plans = report.plan_manifests(cache, config, report.workloads_of(manifests))
+    plans += report.plan_configmap_manifests(cache, config, report.configmaps_of(manifests))
     if args.output == "json":
         print(json.dumps([plan.as_json() for plan in plans], indent=2))
         return 0
     for plan in plans:
         print(plan.workload)
         for rewrite in plan.rewrites:
-            print(f"  rewrite env {rewrite.env} ({rewrite.container}): {rewrite.before} -> {rewrite.after}")
+            rules = ", ".join(dict.fromkeys(rewrite.rules))
+            print(f"  rewrite {rewrite.where}: {rewrite.before} -> {rewrite.after} ({rules})")
         for proxy in plan.proxies:
             verb = "create proxy" if proxy.step == "create" else "handover of the live Service, once Available:"
             held = "; ".join(c.describe() for c in plan.held_by[f"{proxy.namespace}/{proxy.name}"]) or "nobody"

@@ -1,8 +1,10 @@
 """Caller finding: which workloads and ConfigMaps still call a Service by a given name.
 
 A caller of ``servicea`` in ``foobar`` refers to it
-- from ``foobar`` itself, by the short name (``servicea``, ``servicea:80``, ``http://servicea/``);
-- from any namespace, by ``servicea.foobar``, ``servicea.foobar.svc`` or the full name.
+- from ``foobar`` itself, by the short name (``servicea``, ``servicea:80``, ``http://servicea/``) or by a
+  pod name under it (``servicea-0.servicea``);
+- from any namespace, by ``servicea.foobar``, ``servicea.foobar.svc`` or the full name (pod names too).
+in an env value, an args or command entry, or the data of a ConfigMap a workload consumes.
 Used to decide whether an old namespace needs a proxy, and whether a proxy may be deleted.
 """
 
@@ -12,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from webhook.core.cluster import ClusterView
-from webhook.core.hosts import dns_name, is_short
+from webhook.core.hosts import is_short, lookup_names
 from webhook.core.objects import ConfigMap, Workload
 
 
@@ -44,10 +46,13 @@ def candidate_names(service: str, namespace: str, cluster_domain: str) -> frozen
 
 
 def refers_to(host: str, *, service: str, namespace: str, from_namespace: str, cluster_domain: str) -> bool:
-    """Whether a host found in ``from_namespace`` resolves to ``namespace/service``."""
-    if is_short(host):
-        return from_namespace == namespace and dns_name(host) == service
-    return dns_name(host) in old_names(service, namespace, cluster_domain)
+    """Whether a host found in ``from_namespace`` resolves to ``namespace/service`` (itself, or a pod under it)."""
+    for name in lookup_names(host):
+        if is_short(name) and from_namespace == namespace and name == service:
+            return True
+        if not is_short(name) and name in old_names(service, namespace, cluster_domain):
+            return True
+    return False
 
 
 def referring(
@@ -89,7 +94,7 @@ def find_callers(
     for workload in counted:
         envs = sorted({variable for variable, hosts in workload.env_hosts if calls(hosts, workload.namespace)})
         if envs:
-            callers.append(Caller(workload.kind, workload.namespace, workload.name, tuple(f"env {e}" for e in envs)))
+            callers.append(Caller(workload.kind, workload.namespace, workload.name, tuple(map(_place, envs))))
 
     readers = _readers_by_configmap(counted)
     for configmap in configmaps:
@@ -105,6 +110,11 @@ def find_callers(
                 Caller("ConfigMap", configmap.namespace, configmap.name, tuple(f"key {k}" for k in keys), users)
             )
     return sorted(callers, key=lambda c: (c.kind == "ConfigMap", c.namespace, c.kind, c.name))
+
+
+def _place(name: str) -> str:
+    """``env SERVICEA_URL``, or ``args[2]`` / ``command[0]`` as they are."""
+    return name if name.startswith(("args[", "command[")) else f"env {name}"
 
 
 def _readers_by_configmap(

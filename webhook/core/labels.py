@@ -15,7 +15,13 @@ SKIP: Final = "nsmigrate.io/skip"
 """On a workload, value "true": left alone."""
 
 REWRITTEN_ENV: Final = "nsmigrate.io/rewritten-env"
-"""On a workload: JSON list of the env rewrites nsmigrate made."""
+"""On a workload or ConfigMap: JSON list of the rewrites nsmigrate made (env, args, command, data)."""
+
+KEEP: Final = "nsmigrate.io/keep"
+"""On a workload or ConfigMap: comma-separated variables (or ``args``, ``command``, data keys) left alone."""
+
+REWRITE_CONFIGMAPS: Final = "nsmigrate.io/rewrite-configmaps"
+"""On a new namespace, value "true": ConfigMaps created or updated there are rewritten too."""
 
 ROLLED_BACK: Final = "nsmigrate.io/rolled-back"
 """On an old-namespace Service, the time it was rolled back: the automatic handover leaves it alone."""

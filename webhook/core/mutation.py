@@ -7,12 +7,12 @@ side effect, creating proxies, bounded in time and never failing the admission.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from webhook.core import labels, proxies
 from webhook.core.cluster import Cluster, ClusterView
-from webhook.core.hosts import dns_name, is_short
+from webhook.core.hosts import HostRef, dns_name, is_short, pod_name
 from webhook.core.migration import migration_of
 from webhook.core.objects import (
     JsonObject,
@@ -26,7 +26,7 @@ from webhook.core.objects import (
 from webhook.core.patch import diff
 from webhook.core.proxies import ProxyPlan
 from webhook.core.review import AdmissionRequest, Operation, Response, patched
-from webhook.core.rewrite import Resolver, Rewrite, rewrite_env
+from webhook.core.rewrite import Resolver, Rewrite, rewrite_references
 from webhook.core.settings import Settings
 
 
@@ -71,17 +71,12 @@ def plan_mutation(
         return MutationPlan(warnings=[problem] if problem else [])
     old = migration.old
 
-    resolver = Resolver(
-        old_namespace=old,
-        old_service=lambda name: view.service(old, name),
-        is_local=lambda name: view.service(namespace, name) is not None,
-        cluster_domain=settings.cluster_domain,
-    )
-    if operation == "CREATE":
-        resolver = _confirmed(resolver, _short_names(obj), view=view, namespace=namespace)
+    workload = workload_from_object(obj)
+    hosts = [host for _, found in workload.env_hosts for host in found] if workload else []
+    resolver = resolver_for(view, settings, namespace=namespace, old=old, operation=operation, hosts=hosts)
     mutated, rewrites = _rewritten(obj, resolver)
     if rewrites:
-        _record_rewrites(mutated, rewrites)
+        record_rewrites(mutated, rewrites)
     warnings = [rewrite_warning(rewrite) for rewrite in rewrites]
     warnings += _configmap_warnings(dig(template, "spec"), namespace=namespace, view=view, resolver=resolver)
 
@@ -96,6 +91,25 @@ def plan_mutation(
 
     patch = diff(obj, mutated)
     return MutationPlan(patch=patch, rewrites=rewrites, proxies=plans, warnings=warnings)
+
+
+def resolver_for(
+    view: ClusterView, settings: Settings, *, namespace: str, old: str, operation: Operation, hosts: Iterable[str]
+) -> Resolver:
+    """What names mean to an object admitted into ``namespace`` (migrating from ``old``); on CREATE, the
+    Services its ``hosts`` may need are confirmed with the API server first (``_confirmed``)."""
+    resolver = Resolver(
+        old_namespace=old,
+        old_service=lambda name: view.service(old, name),
+        is_local=lambda name: view.service(namespace, name) is not None,
+        cluster_domain=settings.cluster_domain,
+        is_namespace=lambda name: view.namespace(name) is not None,
+    )
+    if operation != "CREATE":
+        return resolver
+    names = {dns_name(host) for host in hosts if is_short(host)}
+    names |= {pod[1] for host in hosts if (pod := pod_name(host))}
+    return _confirmed(resolver, names, view=view, namespace=namespace)
 
 
 def _confirmed(resolver: Resolver, names: set[str], *, view: ClusterView, namespace: str) -> Resolver:
@@ -127,17 +141,17 @@ def _confirmed(resolver: Resolver, names: set[str], *, view: ClusterView, namesp
     )
 
 
-def _short_names(obj: JsonObject) -> set[str]:
-    """The single-label host names the literal env values of a workload refer to."""
-    workload = workload_from_object(obj)
-    hosts = (host for _, found in workload.env_hosts for host in found) if workload else ()
-    return {dns_name(host) for host in hosts if is_short(host)}
-
-
 def _rewritten(obj: JsonObject, resolver: Resolver) -> tuple[JsonObject, list[Rewrite]]:
-    """A copy of ``obj`` with its env rewritten, and the rewrites made."""
+    """A copy of ``obj`` with its env, args and command rewritten, and the rewrites made."""
     mutated = env_editable_copy(obj)
-    return mutated, rewrite_env(dig(pod_template(mutated), "spec"), resolver)
+    keep = kept(obj)
+    return mutated, rewrite_references(dig(pod_template(mutated), "spec"), resolver, keep=keep)
+
+
+def kept(obj: JsonObject) -> frozenset[str]:
+    """The variables the object's ``nsmigrate.io/keep`` annotation leaves alone."""
+    listed = str(dig(obj, "metadata", "annotations").get(labels.KEEP, ""))
+    return frozenset(name.strip() for name in listed.split(",") if name.strip())
 
 
 def admit_workload(request: AdmissionRequest, cluster: Cluster, settings: Settings) -> MutationResult:
@@ -167,8 +181,8 @@ def admit_workload(request: AdmissionRequest, cluster: Cluster, settings: Settin
     return MutationResult(patched(plan.patch, warnings=warnings), plan, created, failed)
 
 
-def _record_rewrites(obj: JsonObject, rewrites: Sequence[Rewrite]) -> None:
-    """Merge this admission's rewrites into the workload's ``nsmigrate.io/rewritten-env`` annotation."""
+def record_rewrites(obj: JsonObject, rewrites: Sequence[Rewrite]) -> None:
+    """Merge this admission's rewrites into the object's ``nsmigrate.io/rewritten-env`` annotation."""
     metadata = obj.setdefault("metadata", {})
     if not isinstance(metadata, dict):
         return
@@ -191,9 +205,22 @@ def _record_rewrites(obj: JsonObject, rewrites: Sequence[Rewrite]) -> None:
     annotations[labels.REWRITTEN_ENV] = json.dumps(records, separators=(",", ":"))
 
 
+_WARNING_ROOM = 108
+"""What a warning may hold before the API response's ``nsmigrate: `` prefix reaches 120 characters."""
+
+
 def rewrite_warning(rewrite: Rewrite) -> str:
-    hosts = ", ".join(f"{host} -> {target}" for host, target in rewrite.hosts)
-    return f"env {rewrite.env} ({rewrite.container}): {hosts}"
+    """``env SERVICEB_URL (appa): serviceb -> serviceb.foobar.svc.cluster.local (url)``: where, what,
+    and which rule fired, in under 120 characters (the first host, and how many more)."""
+    where = rewrite.where
+    host, target = rewrite.hosts[0]
+    more = f" and {len(rewrite.hosts) - 1} more" if len(rewrite.hosts) > 1 else ""
+    rules = ", ".join(dict.fromkeys(rewrite.rules))
+    for text in (f"{where}: {host} -> {target}{more} ({rules})", f"{where}: {host} qualified{more} ({rules})"):
+        if len(text) <= _WARNING_ROOM:
+            return text
+    tail = f": {len(rewrite.hosts)} qualified ({rules})"
+    return where[: _WARNING_ROOM - len(tail) - 1] + "…" + tail
 
 
 def _configmap_warnings(pod_spec: JsonObject, *, namespace: str, view: ClusterView, resolver: Resolver) -> list[str]:
@@ -209,13 +236,16 @@ def _configmap_warnings(pod_spec: JsonObject, *, namespace: str, view: ClusterVi
         for key, hosts in sorted(configmap.key_hosts.items()):
             if keys is not None and key not in keys:
                 continue
-            qualified = [
-                (host, target) for host in hosts if is_short(host) and (target := resolver.target(dns_name(host)))
-            ]
+            qualified = [(host, name) for host in hosts if (name := _qualified_name(host, resolver))]
             if qualified:
                 short, target = qualified[0]
                 warnings.append(f"configmap {configmap.name} key {key} calls {short}: use {target}")
     return warnings
+
+
+def _qualified_name(host: str, resolver: Resolver) -> str | None:
+    decided = resolver.qualify(HostRef(0, len(host), host))
+    return decided[0] if decided else None
 
 
 def _one_line(error: BaseException) -> str:

@@ -13,7 +13,7 @@ from types import MappingProxyType
 from typing import Any
 
 from webhook.core import labels
-from webhook.core.hosts import dns_name, find_hosts
+from webhook.core.hosts import find_data_hosts, find_hosts, flag_before, host_variables, lookup_names
 
 JsonObject = dict[str, Any]
 
@@ -95,7 +95,7 @@ class Workload:
     namespace: str
     name: str
     env_hosts: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    """(env name, hosts found in its literal value), for the entries that hold any."""
+    """(env name, or ``args[i]`` / ``command[i]``; hosts found in that literal value), for those holding any."""
     configmaps: Mapping[str, frozenset[str] | None] = field(default_factory=dict)
     """ConfigMaps consumed: name -> the keys read, or None for all of them."""
     pod_labels: Mapping[str, str] = field(default_factory=dict)
@@ -112,8 +112,8 @@ class Workload:
 
     @property
     def hosts(self) -> frozenset[str]:
-        """Every host its env refers to, as DNS compares them."""
-        return frozenset(dns_name(host) for _, hosts in self.env_hosts for host in hosts)
+        """Every name its env, args and command refer to (``lookup_names``), as DNS compares them."""
+        return frozenset(name for _, hosts in self.env_hosts for host in hosts for name in lookup_names(host))
 
     def describe(self) -> str:
         return f"{self.kind.lower()} {self.namespace}/{self.name}"
@@ -130,7 +130,7 @@ class ConfigMap:
 
     @property
     def hosts(self) -> frozenset[str]:
-        return frozenset(dns_name(host) for hosts in self.key_hosts.values() for host in hosts)
+        return frozenset(name for hosts in self.key_hosts.values() for host in hosts for name in lookup_names(host))
 
 
 def dig(obj: object, *path: str) -> JsonObject:
@@ -174,8 +174,8 @@ def pod_template(obj: JsonObject) -> JsonObject | None:
 
 
 def env_editable_copy(obj: JsonObject) -> JsonObject:
-    """A copy of a workload object in which annotations and env entries may be changed; every other
-    part is shared with ``obj`` (which stays untouched), so copying and diffing cost little."""
+    """A copy of a workload object in which annotations, env entries, args and command may be changed;
+    every other part is shared with ``obj`` (which stays untouched), so copying and diffing cost little."""
     copy = dict(obj)
     if isinstance(obj.get("metadata"), dict):
         copy["metadata"] = dict(obj["metadata"])
@@ -195,10 +195,15 @@ def env_editable_copy(obj: JsonObject) -> JsonObject:
 
 
 def _env_copy(container: object) -> object:
-    if not isinstance(container, dict) or not isinstance(container.get("env"), list):
+    if not isinstance(container, dict):
         return container
-    env = [dict(entry) if isinstance(entry, dict) else entry for entry in container["env"]]
-    return {**container, "env": env}
+    copy = dict(container)
+    if isinstance(container.get("env"), list):
+        copy["env"] = [dict(entry) if isinstance(entry, dict) else entry for entry in container["env"]]
+    for list_name in ARGUMENT_LISTS:
+        if isinstance(container.get(list_name), list):
+            copy[list_name] = list(container[list_name])
+    return copy
 
 
 def containers(pod_spec: JsonObject) -> Iterator[JsonObject]:
@@ -207,12 +212,52 @@ def containers(pod_spec: JsonObject) -> Iterator[JsonObject]:
         yield from entries(pod_spec.get(list_name))
 
 
-def literal_env(pod_spec: JsonObject) -> Iterator[tuple[str, JsonObject]]:
-    """(container name, env entry) for every env entry with a literal string ``value``."""
+ARGUMENT_LISTS = ("command", "args")
+
+
+@dataclass(frozen=True, slots=True)
+class Literal:
+    """A literal string of a container that may refer to hosts: an env value, an args or command entry."""
+
+    container: str
+    place: str
+    """How records name it: the env name, or ``args[i]`` / ``command[i]``."""
+    variable: str
+    """What the finder reads as its name: the env name, or the flag given just before an argument."""
+    value: str
+    used_as_host: bool
+    """Another value of the container uses ``$(variable)`` as a host."""
+    holder: Any
+    """The env entry or the list it lives in, and its key there: where a rewrite writes it back."""
+    key: str | int
+
+
+def literal_values(pod_spec: JsonObject) -> Iterator[Literal]:
+    """Every literal env value, args and command entry of the containers and init containers."""
     for container in containers(pod_spec):
-        for entry in entries(container.get("env")):
-            if isinstance(entry.get("value"), str):
-                yield str(container.get("name", "")), entry
+        name = str(container.get("name", ""))
+        found: list[tuple[Any, str | int, str, str, str]] = [
+            (entry, "value", str(entry.get("name", "")), str(entry.get("name", "")), entry["value"])
+            for entry in entries(container.get("env"))
+            if isinstance(entry.get("value"), str)
+        ]
+        for list_name in ARGUMENT_LISTS:
+            items = container.get(list_name)
+            previous = ""
+            for index, item in enumerate(items if isinstance(items, list) else ()):
+                if isinstance(item, str):
+                    found.append((items, index, f"{list_name}[{index}]", flag_before(previous), item))
+                previous = item if isinstance(item, str) else ""
+        used = host_variables((variable, value) for _, _, _, variable, value in found)
+        for holder, key, place, variable, value in found:
+            is_env = isinstance(key, str)
+            yield Literal(name, place, variable, value, is_env and variable in used, holder, key)
+
+
+def literal_hosts(literal: Literal) -> tuple[str, ...]:
+    """The hosts the one finder finds in a literal value."""
+    refs = find_hosts(literal.value, variable=literal.variable, used_as_host=literal.used_as_host)
+    return tuple(ref.host for ref in refs)
 
 
 def consumed_configmaps(pod_spec: JsonObject) -> dict[str, frozenset[str] | None]:
@@ -253,10 +298,9 @@ def workload_from_object(obj: JsonObject) -> Workload | None:
     owner = next((ref for ref in entries(metadata.get("ownerReferences")) if ref.get("controller") is True), {})
     pod_spec = dig(template, "spec")
     env_hosts: dict[str, tuple[str, ...]] = {}
-    for _, entry in literal_env(pod_spec):
-        variable = str(entry.get("name", ""))
-        if hosts := tuple(ref.host for ref in find_hosts(entry["value"], variable=variable)):
-            env_hosts[variable] = env_hosts.get(variable, ()) + hosts
+    for literal in literal_values(pod_spec):
+        if hosts := literal_hosts(literal):
+            env_hosts[literal.place] = env_hosts.get(literal.place, ()) + hosts
     return Workload(
         kind=shared(obj["kind"]),
         namespace=shared(metadata.get("namespace", "")),
@@ -329,7 +373,7 @@ def configmap_from_object(obj: JsonObject) -> ConfigMap:
     metadata = dig(obj, "metadata")
     key_hosts = {}
     for key, value in strings(obj.get("data")).items():
-        if hosts := tuple(ref.host for ref in find_hosts(value, variable=key)):
+        if hosts := tuple(ref.host for ref in find_data_hosts(value, key=key)):
             key_hosts[key] = hosts
     return ConfigMap(
         namespace=str(metadata.get("namespace", "")), name=str(metadata.get("name", "")), key_hosts=key_hosts

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from webhook.core.callers import Caller, callers_of, old_names
 from webhook.core.cluster import ClusterView
+from webhook.core.configmaps import plan_configmap_mutation
 from webhook.core.handover import Handover, pending_handovers
 from webhook.core.hosts import dns_name, is_short
 from webhook.core.mutation import plan_mutation
@@ -291,6 +292,30 @@ def audit_from_log(lines: Iterable[str]) -> list[dict[str, Any]]:
 
 def workloads_of(manifests: Iterable[JsonObject]) -> list[JsonObject]:
     return [manifest for manifest in manifests if workload_from_object(manifest) is not None]
+
+
+def configmaps_of(manifests: Iterable[JsonObject]) -> list[JsonObject]:
+    return [manifest for manifest in manifests if manifest.get("kind") == "ConfigMap"]
+
+
+def plan_configmap_manifests(
+    view: ClusterView, settings: Settings, configmaps: Iterable[JsonObject]
+) -> list[WorkloadPlan]:
+    """What admission would do with each ConfigMap (rewrites in a namespace that asks for them)."""
+    plans = []
+    for obj in configmaps:
+        metadata = obj.get("metadata") or {}
+        namespace = str(metadata.get("namespace", ""))
+        decided = plan_configmap_mutation(obj, view, settings, namespace=namespace, operation="CREATE")
+        restated = {_rewrite_warning(r) for r in decided.rewrites}
+        plans.append(
+            WorkloadPlan(
+                workload=f"configmap {namespace}/{metadata.get('name')}",
+                rewrites=decided.rewrites,
+                warnings=[w for w in decided.warnings if w not in restated],
+            )
+        )
+    return plans
 
 
 def table(header: list[str], rows: list[list[str]]) -> str:

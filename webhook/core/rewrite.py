@@ -1,16 +1,21 @@
-"""Env rewriting: which short Service names a moved workload must call by their full name."""
+"""Rewriting references: which short Service names (and pod names under them) a moved workload, or an
+opted-in ConfigMap, must call by their full name."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 
-from webhook.core.hosts import HostRef, find_hosts, replace_hosts
-from webhook.core.objects import JsonObject, Service, literal_env
+from webhook.core.hosts import HostRef, find_data_hosts, find_hosts, line_of, pod_name, replace_hosts
+from webhook.core.objects import JsonObject, Service, literal_values
 
 
 def full_name(service: str, namespace: str, cluster_domain: str) -> str:
     return f"{service}.{namespace}.svc.{cluster_domain}"
+
+
+def _no_namespace(_: str) -> bool:
+    return False
 
 
 @dataclass(frozen=True)
@@ -25,6 +30,8 @@ class Resolver:
     is_local: Callable[[str], bool]
     """Whether a Service of that name exists in the new namespace."""
     cluster_domain: str
+    is_namespace: Callable[[str], bool] = _no_namespace
+    """Whether a namespace of that name exists: ``serviceb.foobar`` is a Service, not a pod name."""
 
     def target(self, name: str) -> str | None:
         """The full name a short ``name`` must become, or None to leave it alone.
@@ -40,45 +47,107 @@ class Resolver:
         namespace, target = service.proxy_target or (self.old_namespace, name)
         return full_name(target, namespace, self.cluster_domain)
 
+    def qualify(self, ref: HostRef) -> tuple[str, str] | None:
+        """(the name ``ref`` must become, the rule that says so), or None to leave it alone."""
+        if ref.is_short:
+            target = self.target(ref.name)
+            return (target, ref.rule) if target else None
+        pod = pod_name(ref.host)
+        if pod is None or self.is_namespace(pod[1]):
+            return None
+        target = self.target(pod[1])
+        return (f"{pod[0]}.{target}", f"{ref.rule}, pod name") if target else None
+
 
 @dataclass(frozen=True)
 class Rewrite:
-    """One env value rewritten: the whole value before and after, and the hosts that changed."""
+    """One value rewritten: the whole value (or line) before and after, the hosts that changed and why."""
 
     container: str
     env: str
+    """The env name, ``args[i]`` / ``command[i]``, a ConfigMap key, or ``key:line`` for a file-shaped value."""
     before: str
     after: str
     hosts: tuple[tuple[str, str], ...]
+    rules: tuple[str, ...] = ()
+    """The rule that found each host, in the order of ``hosts``."""
+
+    @property
+    def where(self) -> str:
+        """For people: ``env SERVICEB_URL (appa)``, ``args[2] (appa)``, or ``key nginx.conf:12`` of a ConfigMap."""
+        if not self.container:
+            return f"key {self.env}"
+        return f"{self.env} ({self.container})" if "[" in self.env else f"env {self.env} ({self.container})"
 
     def record(self) -> dict[str, str]:
         """The entry of the ``nsmigrate.io/rewritten-env`` annotation."""
         return {"container": self.container, "env": self.env, "from": self.before, "to": self.after}
 
 
-def rewrite_value(value: str, *, variable: str, resolver: Resolver) -> tuple[str, tuple[tuple[str, str], ...]]:
-    """``value`` with its short Service names qualified, and the (host, full name) pairs changed."""
-    replacements: dict[HostRef, str] = {}
-    for ref in find_hosts(value, variable=variable):
-        target = resolver.target(ref.name) if ref.is_short else None
-        if target is not None:
-            replacements[ref] = target
-    if not replacements:
-        return value, ()
-    changed = tuple((ref.host, target) for ref, target in replacements.items())
-    return replace_hosts(value, replacements), changed
+def qualified(refs: Iterable[HostRef], resolver: Resolver) -> dict[HostRef, tuple[str, str]]:
+    """The references that must change: ref -> (new name, rule)."""
+    return {ref: decided for ref in refs if (decided := resolver.qualify(ref)) is not None}
 
 
-def rewrite_env(pod_spec: JsonObject, resolver: Resolver) -> list[Rewrite]:
-    """Qualify short names in the literal env values of ``pod_spec``, in place; return what changed.
+def rewrite_value(
+    value: str, *, variable: str, resolver: Resolver, used_as_host: bool = False
+) -> tuple[str, tuple[tuple[str, str], ...], tuple[str, ...]]:
+    """``value`` with its short Service names qualified, the (host, full name) pairs changed, and why."""
+    changes = qualified(find_hosts(value, variable=variable, used_as_host=used_as_host), resolver)
+    if not changes:
+        return value, (), ()
+    after = replace_hosts(value, {ref: name for ref, (name, _) in changes.items()})
+    return after, _pairs(changes), _rules(changes)
+
+
+def rewrite_references(pod_spec: JsonObject, resolver: Resolver, *, keep: Collection[str] = ()) -> list[Rewrite]:
+    """Qualify short names in the literal env values, args and command of ``pod_spec``, in place;
+    return what changed. Variables (or ``args`` / ``command``) named in ``keep`` are left alone.
 
     Callers hand in a copy (mutate a copy, then diff): the original stays the reference.
     """
     rewrites: list[Rewrite] = []
-    for container, entry in literal_env(pod_spec):
-        before = entry["value"]
-        after, hosts = rewrite_value(before, variable=str(entry.get("name", "")), resolver=resolver)
+    for literal in literal_values(pod_spec):
+        if literal.place in keep or literal.place.partition("[")[0] in keep:
+            continue
+        after, hosts, rules = rewrite_value(
+            literal.value, variable=literal.variable, resolver=resolver, used_as_host=literal.used_as_host
+        )
         if hosts:
-            entry["value"] = after
-            rewrites.append(Rewrite(container, str(entry.get("name", "")), before, after, hosts))
+            literal.holder[literal.key] = after
+            rewrites.append(Rewrite(literal.container, literal.place, literal.value, after, hosts, rules))
     return rewrites
+
+
+def rewrite_data(data: dict[str, str], resolver: Resolver, *, keep: Collection[str] = ()) -> list[Rewrite]:
+    """Qualify short names in ConfigMap data, in place: a one-line value as an env value named by its
+    key; a file-shaped value line by line, recorded per line (``key:12``) so records stay small."""
+    rewrites: list[Rewrite] = []
+    for key, value in sorted(data.items()):
+        changes = qualified(find_data_hosts(value, key=key), resolver) if key not in keep else {}
+        if not changes:
+            continue
+        after = replace_hosts(value, {ref: name for ref, (name, _) in changes.items()})
+        data[key] = after
+        if "\n" not in value.strip():
+            rewrites.append(Rewrite("", key, value, after, _pairs(changes), _rules(changes)))
+            continue
+        by_line: dict[int, dict[HostRef, tuple[str, str]]] = {}
+        for ref, decided in changes.items():
+            by_line.setdefault(line_of(value, ref.start), {})[ref] = decided
+        lines, new_lines = value.split("\n"), after.split("\n")
+        for number, on_line in sorted(by_line.items()):
+            rewrites.append(
+                Rewrite(
+                    "", f"{key}:{number}", lines[number - 1], new_lines[number - 1], _pairs(on_line), _rules(on_line)
+                )
+            )
+    return rewrites
+
+
+def _pairs(changes: dict[HostRef, tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    return tuple((ref.host, name) for ref, (name, _) in sorted(changes.items(), key=lambda item: item[0].start))
+
+
+def _rules(changes: dict[HostRef, tuple[str, str]]) -> tuple[str, ...]:
+    return tuple(rule for _, (_, rule) in sorted(changes.items(), key=lambda item: item[0].start))

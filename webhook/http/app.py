@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 
 from webhook.core import audit, clientauth, logs, review
 from webhook.core.cluster import Cluster
+from webhook.core.configmaps import admit_configmap
 from webhook.core.mutation import admit_workload
 from webhook.core.settings import Settings
 from webhook.core.validation import decide_deletion
@@ -37,7 +38,8 @@ def create_app(
     recorder = recorder or EventRecorder(cluster.record_event)
 
     def mutate(admission: review.AdmissionRequest) -> review.Response:
-        result = admit_workload(admission, cluster, settings)
+        admit = admit_configmap if admission["kind"]["kind"] == "ConfigMap" else admit_workload
+        result = admit(admission, cluster, settings)
         metrics.rewrites.inc(len(result.plan.rewrites))
         metrics.proxies_created.inc(len(result.created))
         metrics.proxy_failures.inc(len(result.failed))
