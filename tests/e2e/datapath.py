@@ -10,9 +10,10 @@ served there, and clients that call Services from inside it as pods would. Needs
                                                        not translate reaches nothing
 
 The API server and CoreDNS keep listening on loopback only: two small forwarders on the host end
-of the veth carry what the namespace sends them. A pod that goes away is served until nothing can
-send to it any more (it has left every EndpointSlice, kube-proxy's rules and its DNS name), as a
-pod that drains properly would be.
+of the veth carry what the namespace sends them. A pod that goes away is served until nothing leads
+to it any more (kube-proxy has no rule for it, its own DNS name no longer resolves to it), as a pod
+that drains properly would be, but never beyond its termination grace period, as the kubelet would
+kill it: stale endpoints then fail requests, as they would in a cluster.
 """
 
 from __future__ import annotations
@@ -230,7 +231,9 @@ class Served:
     servers: dict[int, PodServer] = field(default_factory=dict)
     dns_name: str | None = None
     """``<hostname>.<subdomain>.<namespace>.svc.cluster.local``, for a pod with a DNS name of its own."""
-    leaving: bool = False
+    grace: float = 30.0
+    leaving_since: float | None = None
+    """When the pod went (monotonic clock); None while it runs."""
 
     def answer(self) -> str:
         return self.pod
@@ -242,6 +245,7 @@ class RunningPod:
     ip: str
     ports: tuple[int, ...]
     dns_name: str | None
+    grace: float
 
 
 def running_pod(pod: JsonObject) -> RunningPod | None:
@@ -262,7 +266,8 @@ def running_pod(pod: JsonObject) -> RunningPod | None:
     dns_name = None
     if spec.get("hostname") and spec.get("subdomain"):
         dns_name = f"{spec['hostname']}.{spec['subdomain']}.{metadata['namespace']}.svc.cluster.local."
-    return RunningPod(f"{metadata['namespace']}/{metadata['name']}", str(status["podIP"]), ports, dns_name)
+    grace = float(spec.get("terminationGracePeriodSeconds", 30))
+    return RunningPod(f"{metadata['namespace']}/{metadata['name']}", str(status["podIP"]), ports, dns_name, grace)
 
 
 class DataPath:
@@ -479,46 +484,48 @@ class DataPath:
         """Serve every present pod; mark the addresses of the others as leaving."""
         with self.lock:
             wanted = {pod.ip: pod for pod in present.values()}
+            now = time.monotonic()
             for ip, known in self.served.items():
-                known.leaving = ip not in wanted
+                if ip not in wanted and known.leaving_since is None:
+                    known.leaving_since = now
             for ip, pod in wanted.items():
                 if ip not in self.served:
                     run("ip", "-n", self.name, "address", "add", f"{ip}/32", "dev", "lo")
                     self.served[ip] = Served(pod.key)
                 served = self.served[ip]
-                served.pod, served.dns_name = pod.key, pod.dns_name
+                served.pod, served.dns_name, served.grace, served.leaving_since = pod.key, pod.dns_name, pod.grace, None
                 for port in pod.ports:
                     if port not in served.servers:
                         with inside(self.netns):
                             served.servers[port] = PodServer((ip, port), served.answer)
 
     def _retire_pods(self) -> None:
-        """Stop serving a gone pod's address once nothing can reach it any more (as a pod that
-        drains before it exits): no EndpointSlice lists it, kube-proxy has no rule for it, and its
-        own DNS name no longer resolves to it."""
+        """Stop serving a gone pod's address once nothing leads to it: kube-proxy has no rule for it
+        and its own DNS name no longer resolves to it; or once its grace period is over."""
         while not self.stopped.wait(0.1):
             with self.lock:
-                leaving = {ip: served for ip, served in self.served.items() if served.leaving}
+                leaving = {ip: served for ip, served in self.served.items() if served.leaving_since is not None}
             if not leaving:
                 continue
-            listed = self._endpoint_addresses()
             rules = run("ip", "netns", "exec", self.name, *RULESET[self.mode])
             for ip, served in leaving.items():
-                if ip in listed or re.search(rf"(?<![\d.]){re.escape(ip)}(?!\d)", rules):
-                    continue
-                if served.dns_name and resolve(served.dns_name, namespace="", port=self.dns_port) == ip:
+                if (
+                    not self._unreachable(ip, served, rules)
+                    and time.monotonic() - (served.leaving_since or 0) < served.grace
+                ):
                     continue
                 with self.lock:
-                    if not served.leaving:  # came back meanwhile (the address was reused)
+                    if served.leaving_since is None:  # came back meanwhile (the address was reused)
                         continue
                     del self.served[ip]
                 for server in served.servers.values():
                     server.stop()
                 run("ip", "-n", self.name, "address", "delete", f"{ip}/32", "dev", "lo")
 
-    def _endpoint_addresses(self) -> set[str]:
-        body = self.kube.request("GET", "/apis/discovery.k8s.io/v1/endpointslices").body
-        return {a for s in body.get("items") or () for e in s.get("endpoints") or () for a in e.get("addresses", [])}
+    def _unreachable(self, ip: str, served: Served, rules: str) -> bool:
+        if re.search(rf"(?<![\d.]){re.escape(ip)}(?!\d)", rules):
+            return False
+        return not served.dns_name or resolve(served.dns_name, namespace="", port=self.dns_port) != ip
 
 
 def _on_path(command: str) -> bool:
@@ -617,11 +624,18 @@ class KeepAlive:
             address = _resolved(self.datapath, self.host, self.namespace)
             self.connection = http.client.HTTPConnection(address, self.port, timeout=REQUEST_TIMEOUT)
         try:
-            return _answered(self.connection)
-        except (ConnectionError, http.client.RemoteDisconnected, http.client.BadStatusLine):
-            self.connection.close()
+            return self._send(self.connection)
+        except (ConnectionError, http.client.BadStatusLine):  # closed by the server: once more, on a new one
             self.reconnects += 1
-            return _answered(self.connection)  # HTTPConnection connects again on the next request
+            return self._send(self.connection)
+
+    @staticmethod
+    def _send(connection: http.client.HTTPConnection) -> str:
+        try:
+            return _answered(connection)
+        except BaseException:
+            connection.close()  # as clients do with a connection that failed: the next request opens another
+            raise
 
 
 @dataclass
@@ -659,10 +673,10 @@ class Load:
             thread.join()
         self.seconds = time.monotonic() - self.started
 
-    def wait_for(self, more: int, *, timeout: float = 60.0) -> None:
-        """Return once every client has made ``more`` further requests."""
+    def wait_for(self, more: int) -> None:
+        """Return once every client has made ``more`` further requests (failing ones take their timeout)."""
         goal = {kind: tally.sent + more for kind, tally in self.tallies.items()}
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + 30 + more * (REQUEST_TIMEOUT + self.pace)
         while any(self.tallies[kind].sent < count for kind, count in goal.items()):
             if time.monotonic() > deadline:
                 raise AssertionError(f"clients stalled: {self.report()}")
