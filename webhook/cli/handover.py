@@ -1,4 +1,4 @@
-"""``nsmigrate handover`` / ``rollback``: hand a live old Service over, or restore it."""
+"""``nsmigrate handover`` / ``rollback``: hand a live old Service over (mirrored), or restore it."""
 
 from __future__ import annotations
 
@@ -24,8 +24,13 @@ def handover(args: argparse.Namespace) -> int:
     if not plan.ready:
         print(f"error: not handing over {plan.where} yet: {plan.reason}", file=sys.stderr)
         return 1
-    cluster.hand_over(namespace, name, target=plan.target, cluster_domain=config.cluster_domain)
-    print(f"service/{name} -n {namespace} handed over: now a proxy for {plan.target.namespace}/{plan.target.name}")
+    if plan.owner:
+        print(f"warning: {plan.owner_advice}", file=sys.stderr)
+    cluster.hand_over(namespace, name, target=plan.target)
+    print(
+        f"service/{name} -n {namespace} handed over: it keeps its address and ports, and serves the ready pods "
+        f"of {plan.target.namespace}/{plan.target.name} (EndpointSlices mirrored by nsmigrate)"
+    )
     return 0
 
 
@@ -37,5 +42,8 @@ def rollback(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    print(f"service/{name} -n {namespace} rolled back: its original spec is restored; no automatic handover")
+    print(
+        f"service/{name} -n {namespace} rolled back: its original spec is restored, the mirrored slices "
+        f"removed; no automatic handover"
+    )
     return 0

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from webhook.cli import audit, certs, demo, dev, graph, handover, plan, serve, status
+from webhook.cli import audit, certs, demo, dev, finalize, graph, handover, plan, serve, status
 
 DEV_DIR = Path("~/.cache/nsmigrate/dev")
 """Where ``dev up`` keeps its state; expanded when used, not at import."""
@@ -88,9 +88,10 @@ def _parser() -> argparse.ArgumentParser:
         (
             "handover",
             handover.handover,
-            "convert a live old-namespace Service into the proxy (its new side must be Available)",
+            "hand a live old-namespace Service over: it keeps its IP and serves the new pods (new side Available)",
         ),
         ("rollback", handover.rollback, "restore a handed-over Service; the automatic handover then leaves it alone"),
+        ("finalize", finalize.run, "turn a mirrored Service into the ExternalName proxy, when that is safe"),
     ):
         command = commands.add_parser(name, help=text)
         command.add_argument("service", metavar="NAMESPACE/NAME")

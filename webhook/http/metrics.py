@@ -87,6 +87,20 @@ class Metrics:
             "nsmigrate_reconciler_leader", "1 while this replica holds the reconciler lease.", registry=self.registry
         )
 
+        self.mirrored = Gauge(
+            "nsmigrate_mirrored_services", "Handed-over Services whose endpoints follow their target.",
+            registry=self.registry,
+        )  # fmt: skip
+        self.handover_warnings = Gauge(
+            "nsmigrate_handover_warnings",
+            "Handed-over Services needing attention, by kind (target missing, selector restored, ...).",
+            ["kind"],
+            registry=self.registry,
+        )
+        self.slice_writes = Counter(
+            "nsmigrate_mirror_slice_writes", "EndpointSlice writes of the mirror.", ["verb"], registry=self.registry
+        )
+
     def count_untrusted_handshake(self) -> None:
         self.refused.labels(reason="untrusted-certificate").inc()
 

@@ -20,6 +20,7 @@ from flask import Flask
 from gunicorn.app.base import BaseApplication
 
 from webhook.core import logs
+from webhook.core.mirror import NOTE_REASONS, SliceAction
 from webhook.core.settings import Settings
 from webhook.http.app import create_app
 from webhook.http.metrics import Metrics
@@ -28,6 +29,7 @@ from webhook.kube import watch
 from webhook.kube.cache import KINDS, Cache
 from webhook.kube.client import Kube, KubeCluster
 from webhook.kube.lease import LeaderElector
+from webhook.kube.mirror import Mirror
 from webhook.kube.reconciler import Reconciler, writer
 from webhook.kube.rotation import CertificateKeeper, Policy
 
@@ -106,7 +108,9 @@ def default_app(settings: Settings) -> Flask:
         is_leader=lambda: cache.synced and elector.leader,
     )
     cache.on_change(reconciler.nudge)
-    for name, target in (("lease", elector.run), ("reconciler", reconciler.run)):
+    mirror = mirror_controller(settings, cache, live, metrics, is_leader=lambda: cache.synced and elector.leader)
+    cache.on_change(mirror.nudge)
+    for name, target in (("lease", elector.run), ("reconciler", reconciler.run), ("mirror", mirror.run)):
         threading.Thread(target=target, args=(stop,), name=name, daemon=True).start()
     threading.Thread(target=_freeze_after_sync, args=(cache, stop), name="gc-freeze", daemon=True).start()
     # A worker that stops hands the lease back at once: another replica reconciles without waiting it out.
@@ -116,6 +120,26 @@ def default_app(settings: Settings) -> Flask:
     metrics.cache_objects.set_function(lambda: float(cache.size()))
     metrics.leader.set_function(lambda: float(elector.leader))
     return create_app(settings, cache, metrics=metrics, ready=lambda: cache.synced)
+
+
+def mirror_controller(
+    settings: Settings, cache: Cache, live: KubeCluster, metrics: Metrics, *, is_leader: Callable[[], bool]
+) -> Mirror:
+    """The EndpointSlice mirror of handed-over Services, its writes and warnings counted in ``metrics``."""
+
+    def write(action: SliceAction) -> None:
+        live.write_slice(action)
+        metrics.slice_writes.labels(verb=action.verb).inc()
+
+    mirror = Mirror(cache, settings, write=write, record_event=live.record_event, is_leader=is_leader)
+    metrics.mirrored.set_function(lambda: float(mirror.stats.mirrored))
+    for kind in NOTE_REASONS:
+
+        def count(kind: str = kind) -> float:
+            return float(mirror.stats.notes.get(kind, 0))
+
+        metrics.handover_warnings.labels(kind=kind).set_function(count)
+    return mirror
 
 
 def _freeze_after_sync(cache: Cache, stop: threading.Event) -> None:

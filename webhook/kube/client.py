@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextvars
 import datetime
 import json
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -18,16 +19,20 @@ from urllib.parse import quote
 
 from kubernetes import client, config
 
+from webhook.core import labels
 from webhook.core.callers import referring
-from webhook.core.handover import handover_manifest, rollback_manifest
+from webhook.core.handover import finalize_manifest, handover_manifest, rollback_manifest
+from webhook.core.mirror import SliceAction
 from webhook.core.objects import (
     WORKLOAD_KINDS,
     ConfigMap,
+    EndpointSlice,
     JsonObject,
     Namespace,
     Service,
     Workload,
     configmap_from_object,
+    endpointslice_from_object,
     namespace_from_object,
     service_from_object,
     workload_from_object,
@@ -35,6 +40,7 @@ from webhook.core.objects import (
 from webhook.kube.watch import Gone
 
 FIELD_MANAGER = "nsmigrate"
+ENDPOINTS_MANAGED_BY = "endpoints.kubernetes.io/managed-by"
 
 
 class Resource(NamedTuple):
@@ -49,6 +55,8 @@ RESOURCES: Mapping[str, Resource] = {
     "ConfigMap": Resource("v1", "configmaps"),
     "Pod": Resource("v1", "pods"),
     "Event": Resource("v1", "events"),
+    "EndpointSlice": Resource("discovery.k8s.io/v1", "endpointslices"),
+    "Endpoints": Resource("v1", "endpoints"),
     "Deployment": Resource("apps/v1", "deployments"),
     "StatefulSet": Resource("apps/v1", "statefulsets"),
     "DaemonSet": Resource("apps/v1", "daemonsets"),
@@ -173,6 +181,11 @@ class Kube:
             if not token:
                 return
 
+    def list_labelled(self, kind: str, namespace: str | None, selector: str) -> list[JsonObject]:
+        """Every object of a kind whose labels match ``selector`` (one request: small answers only)."""
+        body = self.request("GET", path_of(kind, namespace), query=[("labelSelector", selector)]).body
+        return list(body.get("items") or ())
+
     def list_page(self, kind: str, *, limit: int, token: str) -> tuple[list[JsonObject], str, str]:
         """One page of a list: (items, resourceVersion, continue token). An expired token is Gone."""
         query = [("limit", str(limit))] + ([("continue", token)] if token else [])
@@ -280,6 +293,10 @@ class KubeCluster:
     def services(self, namespace: str | None = None) -> list[Service]:
         return [service_from_object(obj) for obj in self.kube.list_all("Service", namespace)]
 
+    def endpoint_slices(self, namespace: str, service: str) -> list[EndpointSlice]:
+        found = self.kube.list_labelled("EndpointSlice", namespace, f"kubernetes.io/service-name={service}")
+        return [endpointslice_from_object(obj) for obj in found]
+
     def workloads(self, namespace: str | None = None) -> list[Workload]:
         found = (workload_from_object(obj) for kind in WORKLOAD_KINDS for obj in self.kube.list_all(kind, namespace))
         return [workload for workload in found if workload is not None]
@@ -315,39 +332,113 @@ class KubeCluster:
             if error.status != 404:
                 raise
 
-    def hand_over(self, namespace: str, name: str, *, target: Service, cluster_domain: str) -> JsonObject:
-        """Convert the live Service into the proxy for ``target``: one UPDATE (retried on conflict)."""
+    def hand_over(self, namespace: str, name: str, *, target: Service) -> JsonObject:
+        """Hand the live Service over to ``target``: one UPDATE that removes only its selector (retried
+        on conflict). The mirror then fills its slices before the endpoint controller's are removed."""
         for _ in range(5):
             live = self.kube.get("Service", namespace, name)
             if live is None:
                 raise ApiError(404, f"service {namespace}/{name} not found")
-            if service_from_object(live).is_proxy:
+            found = service_from_object(live)
+            if found.is_proxy and not found.selector:
                 return live
-            body = handover_manifest(live, target=target, cluster_domain=cluster_domain)
+            body = handover_manifest(live, target=target)
             try:
-                return self.kube.request("PUT", path_of("Service", namespace, name), body=body).body
+                handed = self.kube.request("PUT", path_of("Service", namespace, name), body=body).body
             except ApiError as error:
                 if error.status != 409:
                     raise
+                continue
+            self.drop_stale_endpoints(namespace, name)
+            return handed
         raise ApiError(409, f"service {namespace}/{name} kept changing during the handover")
 
+    def drop_stale_endpoints(self, namespace: str, name: str) -> None:
+        """Delete the Endpoints the endpoint controller left behind: it stops managing a Service without
+        selector, and Kubernetes' endpointslice-mirroring controller would keep serving the old addresses
+        from it after the old pods are gone. (Its own EndpointSlice stays until the mirror's are written.)"""
+        found = self.kube.get("Endpoints", namespace, name)
+        if found is None or (found["metadata"].get("labels") or {}).get(ENDPOINTS_MANAGED_BY) != "endpoint-controller":
+            return
+        options = {"apiVersion": "v1", "kind": "DeleteOptions", "preconditions": {"uid": found["metadata"]["uid"]}}
+        try:
+            self.kube.request("DELETE", path_of("Endpoints", namespace, name), body=options)
+        except ApiError as error:
+            if error.status not in (404, 409):
+                raise
+
+    def finalize(self, namespace: str, name: str, *, target: Service, cluster_domain: str) -> JsonObject:
+        """Turn a handed-over Service into the ExternalName proxy for ``target`` (its mirror then goes)."""
+        for _ in range(5):
+            live = self.kube.get("Service", namespace, name)
+            if live is None:
+                raise ApiError(404, f"service {namespace}/{name} not found")
+            body = finalize_manifest(live, target=target, cluster_domain=cluster_domain)
+            try:
+                done = self.kube.request("PUT", path_of("Service", namespace, name), body=body).body
+            except ApiError as error:
+                if error.status != 409:
+                    raise
+                continue
+            self.delete_mirrored_slices(namespace, name)
+            return done
+        raise ApiError(409, f"service {namespace}/{name} kept changing during the finalize")
+
     def roll_back(self, namespace: str, name: str, *, now: datetime.datetime) -> JsonObject:
-        """Restore a handed-over Service; its old cluster IP too, unless another Service took it."""
+        """Restore a handed-over Service and remove its mirrored slices (the endpoint controller serves
+        it again from its selector); its old cluster IP too, unless another Service took it."""
         for _ in range(5):
             proxy = self.kube.get("Service", namespace, name)
             if proxy is None:
                 raise ApiError(404, f"service {namespace}/{name} not found")
             body = rollback_manifest(proxy, now=now)
+            path = path_of("Service", namespace, name)
             try:
-                return self.kube.request("PUT", path_of("Service", namespace, name), body=body).body
+                restored = self.kube.request("PUT", path, body=body).body
             except ApiError as error:
                 if error.status == 422 and "clusterIP" in body["spec"]:
                     for field in ("clusterIP", "clusterIPs"):
                         body["spec"].pop(field, None)
-                    return self.kube.request("PUT", path_of("Service", namespace, name), body=body).body
-                if error.status != 409:
+                    restored = self.kube.request("PUT", path, body=body).body
+                elif error.status == 409:
+                    continue
+                else:
                     raise
+            self._await_controller_slices(namespace, name)
+            self.delete_mirrored_slices(namespace, name)
+            return restored
         raise ApiError(409, f"service {namespace}/{name} kept changing during the rollback")
+
+    def _await_controller_slices(self, namespace: str, name: str, *, timeout: float = 10.0) -> None:
+        """Until the endpoint controller has written slices for the restored selector (or ``timeout``):
+        the mirrored ones keep serving meanwhile."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(s.managed_by == labels.SLICE_CONTROLLER for s in self.endpoint_slices(namespace, name)):
+                return
+            time.sleep(0.1)
+
+    def delete_mirrored_slices(self, namespace: str, name: str) -> None:
+        """Remove the slices nsmigrate mirrored into ``namespace/name``."""
+        for found in self.endpoint_slices(namespace, name):
+            if found.managed_by == labels.SLICE_MANAGER:
+                self.write_slice(SliceAction("delete", namespace, found.name, "rollback", {"uid": found.uid}))
+
+    def write_slice(self, action: SliceAction) -> None:
+        """One mirror write; idempotent: an existing slice on create, a gone one on delete, are fine."""
+        path = path_of("EndpointSlice", action.namespace, action.name)
+        try:
+            if action.verb == "create":
+                self.kube.create(action.body)
+            elif action.verb == "update":
+                self.kube.request("PATCH", path, body=action.body, content_type="application/merge-patch+json")
+            else:
+                uid = action.body.get("uid")
+                options = {"apiVersion": "v1", "kind": "DeleteOptions", "preconditions": {"uid": uid} if uid else {}}
+                self.kube.request("DELETE", path, body=options)
+        except ApiError as error:
+            if not (action.verb == "create" and error.status == 409) and error.status != 404:
+                raise
 
     def record_event(self, event: JsonObject) -> None:
         """Create the Event, or bump the count of the one of that name (optimistic, retried)."""
