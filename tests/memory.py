@@ -8,11 +8,13 @@ from dataclasses import dataclass, field
 from webhook.core.callers import referring
 from webhook.core.objects import (
     ConfigMap,
+    EndpointSlice,
     JsonObject,
     Namespace,
     Service,
     Workload,
     configmap_from_object,
+    endpointslice_from_object,
     namespace_from_object,
     service_from_object,
     workload_from_object,
@@ -25,6 +27,7 @@ class MemoryCluster:
     service_records: list[Service] = field(default_factory=list)
     workload_records: list[Workload] = field(default_factory=list)
     configmap_records: list[ConfigMap] = field(default_factory=list)
+    slice_records: list[EndpointSlice] = field(default_factory=list)
     created: list[JsonObject] = field(default_factory=list)
     events: dict[tuple[str, str], JsonObject] = field(default_factory=dict)
     fail_writes: Exception | None = None
@@ -46,6 +49,8 @@ class MemoryCluster:
             self.service_records.append(service_from_object(manifest))
         elif kind == "ConfigMap":
             self.configmap_records.append(configmap_from_object(manifest))
+        elif kind == "EndpointSlice":
+            self.slice_records.append(endpointslice_from_object(manifest))
         elif (workload := workload_from_object(manifest)) is not None:
             self.workload_records.append(workload)
         else:
@@ -71,6 +76,9 @@ class MemoryCluster:
 
     def live(self) -> MemoryCluster:
         return self
+
+    def endpoint_slices(self, namespace: str, service: str) -> list[EndpointSlice]:
+        return [s for s in self.slice_records if (s.namespace, s.service) == (namespace, service)]
 
     def workloads(self, namespace: str | None = None) -> list[Workload]:
         return [w for w in self.workload_records if namespace in (None, w.namespace)]

@@ -156,7 +156,7 @@ def test_proxy_is_created_where_the_old_name_is_still_called() -> None:
         "metadata": {
             "name": "servicea",
             "namespace": "foobar",
-            "labels": {labels.MANAGED_BY: labels.MANAGER},
+            "labels": {labels.MANAGED_BY: labels.MANAGER, labels.PROXY: "true"},
             "annotations": {labels.PROXY_FOR: "foo/servicea"},
         },
         "spec": {

@@ -118,3 +118,35 @@ def test_a_failed_write_does_not_stop_the_others() -> None:
 
 def test_proxy_annotation_names_its_target() -> None:
     assert proxy_for()["metadata"]["annotations"] == {labels.PROXY_FOR: "foo/servicea"}
+
+
+def handed_over_service(**spec: object) -> JsonObject:
+    """foobar/servicea as a handover leaves it: its own spec without selector, marked as a proxy."""
+    return {
+        "kind": "Service",
+        "metadata": {
+            "name": "servicea", "namespace": "foobar", "uid": "uid-2",
+            "labels": {labels.PROXY: "true", labels.MANAGED_BY: "Helm"},
+            "annotations": {labels.PROXY_FOR: "foo/servicea", labels.ORIGINAL_SPEC: "{}"},
+        },
+        "spec": {"type": "LoadBalancer", "clusterIP": "10.0.0.7", "ports": [{"port": 80, "nodePort": 30080}], **spec},
+    }  # fmt: skip
+
+
+def test_a_handed_over_service_whose_target_is_gone_is_never_deleted() -> None:
+    cluster = MemoryCluster.of(seed.namespace("foobar", {labels.SOURCE: "true"}), handed_over_service())
+    orphans = Orphans()
+    assert plan(cluster, now=0.0, orphans=orphans) == []
+    assert plan(cluster, now=10_000.0, orphans=orphans) == []
+
+
+def test_a_mirrored_service_keeps_its_own_ports() -> None:
+    cluster = moved(handed_over_service(), seed.service("servicea", "foo", "appa", port=8080))
+    assert plan(cluster) == []
+
+
+def test_proxies_of_earlier_versions_get_the_proxy_label() -> None:
+    legacy = proxy_for()
+    del legacy["metadata"]["labels"][labels.PROXY]
+    (action,) = plan(moved(legacy, seed.service("servicea", "foo", "appa")))
+    assert (action.verb, action.body) == ("update", {"metadata": {"labels": {labels.PROXY: "true"}}})

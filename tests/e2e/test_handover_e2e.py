@@ -1,6 +1,6 @@
 """Zero downtime, as the cluster sees it: Deployments that really roll out (controller manager,
 scheduler, kwok) and names that really resolve (CoreDNS), checked without pause while each step of a
-migration runs."""
+migration runs: every old name keeps the cluster IP it had, and that IP keeps a ready pod behind it."""
 
 from __future__ import annotations
 
@@ -61,16 +61,69 @@ def references(kube: Kube, namespaces: list[str]) -> list[tuple[str, str]]:
     return sorted(found)
 
 
+def ready_pod_ips(kube: Kube, namespaces: list[str]) -> set[str]:
+    """The IPs of the pods that are Ready now."""
+    found = set()
+    for namespace in namespaces:
+        for pod in kube.list_all("Pod", namespace):
+            status = pod.get("status") or {}
+            conditions = {c["type"]: c["status"] for c in status.get("conditions") or []}
+            if conditions.get("Ready") == "True" and status.get("podIP"):
+                found.add(status["podIP"])
+    return found
+
+
+def slice_addresses(kube: Kube, namespace: str, service: str, *, manager: str | None = None) -> set[str]:
+    """The ready endpoint addresses of a Service's EndpointSlices (of one manager, if given)."""
+    found = set()
+    for piece in kube.list_labelled("EndpointSlice", namespace, f"{labels.SERVICE_NAME}={service}"):
+        if manager and piece["metadata"]["labels"].get(labels.SLICE_MANAGED_BY) != manager:
+            continue
+        for endpoint in piece.get("endpoints") or []:
+            if (endpoint.get("conditions") or {}).get("ready") is not False:
+                found.update(endpoint["addresses"])
+    return found
+
+
 @dataclass
 class Watcher:
-    """Resolves every referenced name, over and over, while a step runs; counts lookups and misses."""
+    """Resolves every referenced name, over and over, while a step runs; counts lookups and misses.
+    An old-namespace name must answer with the cluster IP its Service had at the start, and that
+    Service's slices must hold a pod that is Ready at that moment."""
 
     full: DevEnvironment
     kube: Kube
     namespaces: list[str]
     lookups: int = 0
+    samples: int = 0
     failures: list[str] = field(default_factory=list)
     handover_seconds: list[float] = field(default_factory=list)
+    cluster_ips: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for namespace in self.namespaces:
+            for service in self.kube.list_all("Service", namespace):
+                if ip := service["spec"].get("clusterIP"):
+                    self.cluster_ips[(namespace, service["metadata"]["name"])] = ip
+
+    def check(self, step: str, names: list[tuple[str, str]]) -> None:
+        """One sample: every name resolves; an original Service's name to its own IP, with a ready pod."""
+        pods: set[str] | None = None
+        for namespace, host in names:
+            self.lookups += 1
+            address = resolve(host, namespace=namespace, port=self.full.control_plane.dns_port)
+            if address is None:
+                self.failures.append(f"{step}: {host} from {namespace}")
+                continue
+            original = self.cluster_ips.get((namespace, host))
+            if original is None or original == "None":
+                continue
+            if address != original:
+                self.failures.append(f"{step}: {host} from {namespace} is {address}, was {original}")
+            pods = ready_pod_ips(self.kube, self.namespaces) if pods is None else pods
+            if not slice_addresses(self.kube, namespace, host) & pods:
+                self.failures.append(f"{step}: {namespace}/{host} ({original}) has no ready pod in its slices")
+        self.samples += 1
 
     def during(self, step: str, action: Callable[[], None]) -> None:
         names = references(self.kube, self.namespaces)
@@ -78,10 +131,7 @@ class Watcher:
 
         def poll() -> None:
             while not stop.is_set():
-                for namespace, host in names:
-                    self.lookups += 1
-                    if resolve(host, namespace=namespace, port=self.full.control_plane.dns_port) is None:
-                        self.failures.append(f"{step}: {host} from {namespace}")
+                self.check(step, names)
 
         poller = threading.Thread(target=poll)
         poller.start()
@@ -92,10 +142,7 @@ class Watcher:
             stop.set()
             poller.join()
         # And once more, for the references as they are after the step.
-        for namespace, host in references(self.kube, self.namespaces):
-            self.lookups += 1
-            if resolve(host, namespace=namespace, port=self.full.control_plane.dns_port) is None:
-                self.failures.append(f"after {step}: {host} from {namespace}")
+        self.check(f"after {step}", references(self.kube, self.namespaces))
 
 
 def apply_all(kube: Kube, manifests: list[JsonObject]) -> None:
@@ -125,7 +172,7 @@ def migrate(kube: Kube, watcher: Watcher, plan: Plan) -> None:
         became_available = time.monotonic()
 
         def handed_over(letter: str = letter) -> bool:
-            return (kube.get("Service", old, f"service{letter}") or {}).get("spec", {}).get("type") == "ExternalName"
+            return mirrored(kube, old, f"service{letter}")
 
         def switched(check: Callable[[], bool] = handed_over, since: float = became_available) -> None:
             eventually(check, timeout=30, interval=0.02)
@@ -143,6 +190,19 @@ def migrate(kube: Kube, watcher: Watcher, plan: Plan) -> None:
         watcher.during(
             f"delete proxy {old}/service{letter}", lambda letter=letter: delete_proxy(kube, old, f"service{letter}")
         )
+
+
+def mirrored(kube: Kube, namespace: str, name: str) -> bool:
+    """Handed over and serving from the new side alone: no selector, our slices only, with endpoints."""
+    service = kube.get("Service", namespace, name) or {"metadata": {}}
+    annotations = service["metadata"].get("annotations") or {}
+    if service.get("spec", {}).get("selector") or labels.ORIGINAL_SPEC not in annotations:
+        return False
+    managers = {
+        piece["metadata"]["labels"].get(labels.SLICE_MANAGED_BY)
+        for piece in kube.list_labelled("EndpointSlice", namespace, f"{labels.SERVICE_NAME}={name}")
+    }
+    return managers == {labels.SLICE_MANAGER} and bool(slice_addresses(kube, namespace, name))
 
 
 def delete_proxy(kube: Kube, namespace: str, name: str) -> None:
@@ -165,7 +225,10 @@ def test_seed_migration_never_loses_a_name(full: DevEnvironment, kube: Kube) -> 
     migrate(kube, watcher, plan)
     assert watcher.failures == []
     assert watcher.lookups > 100
-    print(f"seed: {watcher.lookups} lookups, {len(watcher.failures)} failures, handover {watcher.handover_seconds}")
+    print(
+        f"seed: {watcher.lookups} lookups in {watcher.samples} samples, {len(watcher.failures)} failures, "
+        f"handover {watcher.handover_seconds}"
+    )
 
 
 def test_larger_migration_never_loses_a_name(full: DevEnvironment, kube: Kube) -> None:
@@ -192,7 +255,10 @@ def test_larger_migration_never_loses_a_name(full: DevEnvironment, kube: Kube) -
     watcher = Watcher(full, kube, [old, new])
     migrate(kube, watcher, Plan(old, new, moving={m: env(m) for m in sorted(moving)}, callers=callers))
     assert watcher.failures == []
-    print(f"larger: {watcher.lookups} lookups, {len(watcher.failures)} failures, handovers {watcher.handover_seconds}")
+    print(
+        f"larger: {watcher.lookups} lookups in {watcher.samples} samples, {len(watcher.failures)} failures, "
+        f"handovers {watcher.handover_seconds}"
+    )
 
 
 def test_manual_handover_mode_waits_for_the_command(full: DevEnvironment, kube: Kube) -> None:
@@ -206,7 +272,7 @@ def test_manual_handover_mode_waits_for_the_command(full: DevEnvironment, kube: 
     apply_all(kube, seed.app("a", "m-new"))
     eventually(lambda: available(kube, "m-new", "appa"), timeout=60)
     time.sleep(2 * SETTINGS.reconcile_interval_seconds + 1)  # the reconciler has had its passes
-    assert (kube.get("Service", "m-old", "servicea") or {})["spec"]["type"] == "ClusterIP"
+    assert (kube.get("Service", "m-old", "servicea") or {})["spec"]["selector"] == {"app": "appa"}
 
 
 def test_handover_and_rollback_by_hand(full: DevEnvironment, kube: Kube, capsys: pytest.CaptureFixture[str]) -> None:
@@ -222,33 +288,33 @@ def test_handover_and_rollback_by_hand(full: DevEnvironment, kube: Kube, capsys:
     config = ["--kubeconfig", str(full.kubeconfig)]
 
     apply_all(kube, [seed.service("servicea", "h-new", "appa")])
-    assert cli.main(["handover", "h-old/servicea", *config]) == 1
+    assert cli(["handover", "h-old/servicea", *config]) == 1
     assert "not handing over h-old/servicea yet: no workload in h-new" in capsys.readouterr().err
 
     apply_all(kube, [seed.deployment("appa", "h-new", seed.CALLS["a"])])
     eventually(lambda: available(kube, "h-new", "appa"), timeout=60)
-    assert cli.main(["handover", "h-old/servicea", *config]) == 0
-    proxy = kube.get("Service", "h-old", "servicea")
-    assert proxy is not None
-    assert proxy["spec"] == {
-        "type": "ExternalName",
-        "externalName": "servicea.h-new.svc.cluster.local",
-        "ports": [{"name": "http", "port": 80, "protocol": "TCP", "targetPort": 8080}],
-        "sessionAffinity": "None",
-    }
-    assert json.loads(proxy["metadata"]["annotations"][labels.ORIGINAL_SPEC]) == before["spec"]
-    assert proxy["metadata"]["labels"][labels.MANAGED_BY] == labels.MANAGER
+    assert cli(["handover", "h-old/servicea", *config]) == 0
+    eventually(lambda: mirrored(kube, "h-old", "servicea"))
+    handed = kube.get("Service", "h-old", "servicea")
+    assert handed is not None
+    assert handed["spec"] == {k: v for k, v in before["spec"].items() if k != "selector"}  # same IP, same ports
+    assert json.loads(handed["metadata"]["annotations"][labels.ORIGINAL_SPEC]) == before["spec"]
+    assert handed["metadata"]["labels"] == {labels.PROXY: "true"}
+    new_pods = slice_addresses(kube, "h-new", "servicea")
+    assert slice_addresses(kube, "h-old", "servicea", manager=labels.SLICE_MANAGER) == new_pods
 
-    assert cli.main(["rollback", "h-old/servicea", *config]) == 0
+    assert cli(["rollback", "h-old/servicea", *config]) == 0
     restored = kube.get("Service", "h-old", "servicea")
     assert restored is not None
     assert restored["spec"] == before["spec"]  # the same cluster IP included
     assert labels.ROLLED_BACK in restored["metadata"]["annotations"]
-    assert labels.MANAGED_BY not in (restored["metadata"].get("labels") or {})
+    assert labels.PROXY not in (restored["metadata"].get("labels") or {})
+    assert slice_addresses(kube, "h-old", "servicea", manager=labels.SLICE_MANAGER) == set()
+    assert slice_addresses(kube, "h-old", "servicea", manager=labels.SLICE_CONTROLLER)  # the old pods again
 
     kube.request(  # switch to automatic: a rolled-back Service is still left alone
         "PATCH", "/api/v1/namespaces/h-new", body={"metadata": {"labels": {labels.HANDOVER: None}}},
         content_type="application/merge-patch+json",
     )  # fmt: skip
     time.sleep(2 * SETTINGS.reconcile_interval_seconds + 1)
-    assert (kube.get("Service", "h-old", "servicea") or {})["spec"]["type"] == "ClusterIP"
+    assert (kube.get("Service", "h-old", "servicea") or {})["spec"]["selector"] == {"app": "appa"}

@@ -54,7 +54,7 @@ def test_seed_scenario_rewrites_env_and_creates_the_proxy(kube: Kube, names: tup
 
     proxy = kube.get("Service", old, "servicea")
     assert proxy is not None
-    assert proxy["metadata"]["labels"] == {labels.MANAGED_BY: labels.MANAGER}
+    assert proxy["metadata"]["labels"] == {labels.MANAGED_BY: labels.MANAGER, labels.PROXY: "true"}
     assert proxy["metadata"]["annotations"] == {labels.PROXY_FOR: f"{new}/servicea"}
     assert proxy["spec"]["type"] == "ExternalName"
     assert proxy["spec"]["externalName"] == f"servicea.{new}.svc.cluster.local"

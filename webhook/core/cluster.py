@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from webhook.core.objects import ConfigMap, JsonObject, Namespace, Service, Workload
+from webhook.core.objects import ConfigMap, EndpointSlice, JsonObject, Namespace, Service, Workload
 
 
 class ClusterView(Protocol):
@@ -27,6 +27,10 @@ class ClusterView(Protocol):
 
     def services_named(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Service | None]:
         """Several Services by (namespace, name) at once, None for those that do not exist."""
+        ...
+
+    def endpoint_slices(self, namespace: str, service: str) -> list[EndpointSlice]:
+        """The EndpointSlices of a Service (by their ``kubernetes.io/service-name`` label), any manager."""
         ...
 
     def workloads(self, namespace: str) -> list[Workload]: ...

@@ -1,13 +1,15 @@
-"""Handover: the live Service left in the old namespace becomes the proxy, in one UPDATE, once the
-new side serves; rollback restores it.
+"""Handover: the live Service left in the old namespace keeps serving, from the new side's pods.
 
-Until then the old Service keeps answering with the old pods; after the UPDATE its name is a CNAME to
-the new Service. DNS switches in one step, with no moment where the name is missing.
+Once the new side is Available, the old Service loses only its selector (its spec is kept in an
+annotation for rollback): type, cluster IP, ports, node ports and load balancer stay, so no client
+sees a change. Its endpoints are then mirrored from the new Service (``webhook.core.mirror``).
+``finalize`` may later turn it into the ExternalName proxy, when that is safe; ``rollback`` restores it.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime
 import json
 from dataclasses import dataclass
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 from webhook.core import labels
 from webhook.core.cluster import ClusterView
 from webhook.core.migration import migration_of
+from webhook.core.mirror import map_ports
 from webhook.core.objects import JsonObject, Service
 from webhook.core.proxies import proxy_ports
 from webhook.core.rewrite import full_name
@@ -33,10 +36,48 @@ class Handover:
     target: Service
     ready: bool
     reason: str
+    owner: str | None = None
+    """Who else manages the old Service ("Helm release web"), if anyone."""
+    owned_allowed: bool = False
+    """The new namespace says ``nsmigrate.io/handover-owned: "true"``."""
 
     @property
     def where(self) -> str:
         return f"{self.namespace}/{self.name}"
+
+    @property
+    def automatic(self) -> bool:
+        """Whether the reconciler may do it now (an owned Service only where the new namespace allows)."""
+        return self.ready and (self.owner is None or self.owned_allowed)
+
+    @property
+    def owner_advice(self) -> str:
+        """What to change in the owner, for warnings and ``status`` (empty when not owned)."""
+        if self.owner is None:
+            return ""
+        return (
+            f"{self.where} is managed by {self.owner}: after the handover, remove it from there or ignore its "
+            f"selector there (or it is put back); label namespace {self.target.namespace} "
+            f"{labels.HANDOVER_OWNED}=true or run nsmigrate handover {self.where}"
+        )
+
+
+def owner_of(service: Service) -> str | None:
+    """The Helm release, Argo CD application or Flux object that manages ``service``, if any."""
+    release = service.annotations.get("meta.helm.sh/release-name")
+    if release or service.labels.get(labels.MANAGED_BY) == "Helm":
+        return f"Helm release {release}" if release else "Helm"
+    instance = service.labels.get("argocd.argoproj.io/instance")
+    tracking = service.annotations.get("argocd.argoproj.io/tracking-id")
+    if instance or tracking:
+        return f"Argo CD application {instance or tracking.partition(':')[0]}"  # type: ignore[union-attr]
+    for key, what in (
+        ("kustomize.toolkit.fluxcd.io/name", "Flux Kustomization"),
+        ("helm.toolkit.fluxcd.io/name", "Flux HelmRelease"),
+    ):
+        if name := service.labels.get(key):
+            return f"{what} {name}"
+    return None
 
 
 def pending_handovers(view: ClusterView, settings: Settings, *, automatic_only: bool = True) -> list[Handover]:
@@ -50,11 +91,16 @@ def pending_handovers(view: ClusterView, settings: Settings, *, automatic_only: 
             continue
         for target in view.services(namespace.name):
             old = view.service(migration.old, target.name)
-            if old is None or old.is_proxy or target.is_proxy or not target.selector:
+            if old is None or target.is_proxy or not target.selector:
                 continue
+            if old.is_proxy and (automatic_only or not _taken_back(old)):
+                continue  # a Service whose owner took it back is handed over again only by hand
             if automatic_only and labels.ROLLED_BACK in old.annotations:
                 continue
-            found.append(_judge(view, migration.old, target))
+            judged = _judge(view, old, target)
+            owner = owner_of(old)
+            allowed = namespace.labels.get(labels.HANDOVER_OWNED) == "true"
+            found.append(dataclasses.replace(judged, owner=owner, owned_allowed=allowed))
     return found
 
 
@@ -63,7 +109,7 @@ def plan_handover(view: ClusterView, settings: Settings, *, namespace: str, name
     old = view.service(namespace, name)
     if old is None:
         raise ValueError(f"service {namespace}/{name} not found")
-    if old.is_proxy:
+    if old.is_proxy and not _taken_back(old):
         raise ValueError(
             f"service {namespace}/{name} is already nsmigrate's proxy for {old.annotations[labels.PROXY_FOR]}"
         )
@@ -80,7 +126,11 @@ def plan_handover(view: ClusterView, settings: Settings, *, namespace: str, name
     return candidates[0]
 
 
-def _judge(view: ClusterView, old_namespace: str, target: Service) -> Handover:
+def _judge(view: ClusterView, old: Service, target: Service) -> Handover:
+    old_namespace = old.namespace
+    _, problems = map_ports(old, target)
+    if problems:
+        return Handover(old_namespace, target.name, target, ready=False, reason="; ".join(problems))
     selected = [
         workload
         for workload in view.workloads(target.namespace)
@@ -97,15 +147,50 @@ def _judge(view: ClusterView, old_namespace: str, target: Service) -> Handover:
     return Handover(old_namespace, target.name, target, ready=True, reason=f"{names} Available")
 
 
-def handover_manifest(live: JsonObject, *, target: Service, cluster_domain: str) -> JsonObject:
-    """The old Service as the proxy (one UPDATE of ``live``), its spec kept for rollback."""
-    proxy = copy.deepcopy(live)
-    metadata = proxy["metadata"]
-    metadata.setdefault("labels", {})[labels.MANAGED_BY] = labels.MANAGER
+def handover_manifest(live: JsonObject, *, target: Service) -> JsonObject:
+    """The old Service handed over (one UPDATE of ``live``): every field kept but its selector, its
+    spec recorded for rollback, marked as a proxy; its own ``managed-by`` stays for its owner."""
+    handed = copy.deepcopy(live)
+    metadata = handed["metadata"]
+    metadata.setdefault("labels", {})[labels.PROXY] = "true"
     annotations = metadata.setdefault("annotations", {})
     annotations[labels.ORIGINAL_SPEC] = json.dumps(live["spec"], sort_keys=True, separators=(",", ":"))
     annotations[labels.PROXY_FOR] = f"{target.namespace}/{target.name}"
     annotations.pop(labels.ROLLED_BACK, None)
+    handed["spec"].pop("selector", None)
+    return handed
+
+
+def finalize_problems(service: Service, target: Service | None, *, pod_names: bool) -> list[str]:
+    """Why ``service`` cannot become the ExternalName proxy of its target yet (empty: it can).
+
+    ``pod_names``: its endpoints carry pod host names (``db-0.db``), which an ExternalName loses."""
+    where = f"{service.namespace}/{service.name}"
+    if not service.handed_over:
+        return [f"{where} is not a Service handed over by nsmigrate"]
+    if not service.mirrored:
+        return [f"{where} is already an ExternalName proxy"]
+    problems = []
+    if target is None:
+        problems.append(f"its target {service.annotations.get(labels.PROXY_FOR)} does not exist")
+    if service.type in ("LoadBalancer", "NodePort"):
+        problems.append(f"it is a {service.type} Service: its node ports and load balancer would go")
+    if service.cluster_ip == "None" or pod_names:
+        problems.append("it serves pod names (headless): an ExternalName has none")
+    if target is not None:
+        served = {(p.port, p.protocol) for p in target.ports}
+        for port in service.ports:
+            if (port.port, port.protocol) not in served:
+                problems.append(
+                    f"port {port.port}/{port.protocol} is not served by {target.namespace}/{target.name} "
+                    f"(a CNAME keeps the port number)"
+                )
+    return problems
+
+
+def finalize_manifest(live: JsonObject, *, target: Service, cluster_domain: str) -> JsonObject:
+    """The handed-over Service as the ExternalName proxy of ``target``; its original spec is kept."""
+    proxy = copy.deepcopy(live)
     proxy["spec"] = {
         "type": "ExternalName",
         "externalName": full_name(target.name, target.namespace, cluster_domain),
@@ -125,8 +210,16 @@ def rollback_manifest(proxy: JsonObject, *, now: datetime.datetime) -> JsonObjec
     restored["spec"] = json.loads(metadata["annotations"].pop(labels.ORIGINAL_SPEC))
     metadata["annotations"].pop(labels.PROXY_FOR, None)
     metadata["annotations"][labels.ROLLED_BACK] = now.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    (metadata.get("labels") or {}).pop(labels.MANAGED_BY, None)
+    found = metadata.get("labels") or {}
+    found.pop(labels.PROXY, None)
+    if found.get(labels.MANAGED_BY) == labels.MANAGER:  # set by versions that converted in place
+        found.pop(labels.MANAGED_BY)
     return restored
+
+
+def _taken_back(service: Service) -> bool:
+    """A handed-over Service whose owner put its selector back."""
+    return service.handed_over and bool(service.selector)
 
 
 def _where(obj: JsonObject) -> str:

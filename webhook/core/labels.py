@@ -35,8 +35,29 @@ ALLOW_DELETE: Final = "nsmigrate.io/allow-delete"
 ORIGINAL_SPEC: Final = "nsmigrate.io/original-spec"
 """On a handed-over Service: the spec it had before it became a proxy."""
 
+PROXY: Final = "nsmigrate.io/proxy"
+"""On every proxy, value "true": created proxies and handed-over Services alike (the validating
+webhook's objectSelector)."""
+
+HANDOVER_OWNED: Final = "nsmigrate.io/handover-owned"
+"""On a new namespace, value "true": Services owned by Helm, Argo CD or Flux are handed over too."""
+
 MANAGED_BY: Final = "app.kubernetes.io/managed-by"
 MANAGER: Final = "nsmigrate"
+
+SERVICE_NAME: Final = "kubernetes.io/service-name"
+"""On an EndpointSlice: the Service it serves."""
+
+SLICE_MANAGED_BY: Final = "endpointslice.kubernetes.io/managed-by"
+SLICE_MANAGER: Final = "nsmigrate.io"
+"""The EndpointSlices nsmigrate mirrors into a handed-over Service carry this managed-by value."""
+
+SLICE_CONTROLLER: Final = "endpointslice-controller.k8s.io"
+"""Kubernetes' own EndpointSlice controller, whose slices a handed-over Service no longer needs."""
+
+SLICE_MIRRORING: Final = "endpointslicemirroring-controller.k8s.io"
+"""Kubernetes' endpointslice-mirroring controller: it mirrors the Endpoints the endpoint controller
+leaves behind on a Service that lost its selector (nsmigrate deletes those Endpoints at handover)."""
 
 SYSTEM_NAMESPACES: Final = frozenset({"kube-system", "kube-public", "kube-node-lease"})
 """Never a source or a target, whatever their labels (nsmigrate's own namespace joins them)."""

@@ -57,7 +57,7 @@ def build_proxy(target: Service, *, old_namespace: str, cluster_domain: str) -> 
         "metadata": {
             "name": target.name,
             "namespace": old_namespace,
-            "labels": {labels.MANAGED_BY: labels.MANAGER},
+            "labels": {labels.MANAGED_BY: labels.MANAGER, labels.PROXY: "true"},
             "annotations": {labels.PROXY_FOR: f"{target.namespace}/{target.name}"},
         },
         "spec": spec,

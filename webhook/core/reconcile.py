@@ -1,8 +1,11 @@
 """Reconcile plans: the writes the cluster needs to keep the proxy invariants admission alone cannot.
 
 - a Service created after its workload (or a caller that appears later) gets its proxy;
-- proxy ports follow the target's ports;
-- a proxy whose target is gone and which has no callers is removed after a grace period.
+- proxy ports follow the target's ports (ExternalName proxies: a mirrored Service keeps its own);
+- a proxy nsmigrate created whose target is gone and which has no callers is removed after a grace
+  period (a handed-over Service is the user's: never removed);
+- a live old Service whose new side is Available is handed over (owned ones only where allowed);
+- proxies made by earlier versions get the ``nsmigrate.io/proxy`` label.
 
 ``plan_reconcile`` decides from the cache with the same functions admission uses (same desired state,
 so the two never fight); ``webhook.kube.reconciler`` runs it and makes the writes.
@@ -55,7 +58,7 @@ def _handovers(view: ClusterView, settings: Settings) -> list[Action]:
     return [
         Action("handover", handover.namespace, handover.name, handover.reason, target=handover.target)
         for handover in pending_handovers(view, settings)
-        if handover.ready
+        if handover.automatic
     ]
 
 
@@ -85,6 +88,12 @@ def _proxy_upkeep(view: ClusterView, settings: Settings, *, now: float, orphans:
     for proxy in view.services():
         if not proxy.is_proxy or proxy.proxy_target is None:
             continue
+        if proxy.labels.get(labels.PROXY) != "true":
+            reason = f"proxies carry {labels.PROXY}=true (made by an earlier version)"
+            patch = {"metadata": {"labels": {labels.PROXY: "true"}}}
+            actions.append(Action("update", proxy.namespace, proxy.name, reason, patch))
+        if proxy.mirrored:
+            continue  # the user's Service, serving through its own IP: its ports and life are its own
         key = f"{proxy.namespace}/{proxy.name}"
         seen.add(key)
         target = view.service(*proxy.proxy_target)
@@ -94,6 +103,8 @@ def _proxy_upkeep(view: ClusterView, settings: Settings, *, now: float, orphans:
                 reason = f"ports follow {target.namespace}/{target.name}"
                 actions.append(Action("update", proxy.namespace, proxy.name, reason, {"spec": {"ports": ports}}))
             continue
+        if proxy.handed_over:
+            continue  # finalized from a user's Service: a Warning Event and status say its target is gone
         if callers_of(proxy.name, proxy.namespace, view=view, cluster_domain=settings.cluster_domain):
             orphans.since.pop(key, None)
             continue

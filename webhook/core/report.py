@@ -5,15 +5,17 @@ whom. Pure functions over a cluster view, built on the webhook's own decisions (
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from webhook.core import labels
 from webhook.core.callers import Caller, callers_of, old_names
 from webhook.core.cluster import ClusterView
 from webhook.core.configmaps import plan_configmap_mutation
-from webhook.core.handover import Handover, pending_handovers
+from webhook.core.handover import Handover, finalize_problems, owner_of, pending_handovers
 from webhook.core.hosts import dns_name, is_short
+from webhook.core.mirror import plan_mirror, serving
 from webhook.core.mutation import plan_mutation
 from webhook.core.mutation import rewrite_warning as _rewrite_warning
 from webhook.core.objects import JsonObject, Service, Workload, workload_from_object
@@ -31,6 +33,8 @@ class ProxyStatus:
     target: str
     target_exists: bool
     callers: list[Caller]
+    kind: Literal["proxy", "mirrored", "finalized"] = "proxy"
+    """Created by nsmigrate; a handed-over Service serving through its own IP; one turned ExternalName."""
 
     @property
     def safe_to_delete(self) -> bool:
@@ -47,6 +51,7 @@ class ProxyStatus:
             "proxy": self.proxy,
             "target": self.target,
             "target_exists": self.target_exists,
+            "kind": self.kind,
             "state": self.state,
             "safe_to_delete": self.safe_to_delete,
             "callers": [caller_json(caller) for caller in self.callers],
@@ -76,9 +81,66 @@ def proxy_statuses(view: ClusterView, settings: Settings, *, namespace: str | No
                 target=f"{target_namespace}/{target_name}",
                 target_exists=view.service(target_namespace, target_name) is not None,
                 callers=callers_of(proxy.name, proxy.namespace, view=view, cluster_domain=settings.cluster_domain),
+                kind="mirrored" if proxy.mirrored else "finalized" if proxy.handed_over else "proxy",
             )
         )
     return statuses
+
+
+@dataclass(frozen=True)
+class MirrorStatus:
+    """A handed-over Service that serves through its own IP: nsmigrate writes its endpoints."""
+
+    service: str
+    target: str
+    type: str
+    cluster_ip: str
+    endpoints: int
+    warnings: list[str]
+    finalize: list[str]
+    """Why ``nsmigrate finalize`` would refuse (empty: it would turn it into the ExternalName proxy)."""
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "service": self.service,
+            "target": self.target,
+            "state": "mirrored",
+            "type": self.type,
+            "clusterIP": self.cluster_ip,
+            "ready_endpoints": self.endpoints,
+            "warnings": self.warnings,
+            "finalize": "ready" if not self.finalize else self.finalize,
+            "depends_on_nsmigrate": True,
+        }
+
+
+def mirror_statuses(view: ClusterView, settings: Settings, *, namespace: str | None = None) -> list[MirrorStatus]:
+    """Every handed-over Service that depends on nsmigrate to keep serving (uninstalling nsmigrate
+    freezes their endpoints), with its warnings and what ``finalize`` would say."""
+    notes: dict[tuple[str, str], list[str]] = {}
+    for note in plan_mirror(view, settings).notes:
+        notes.setdefault((note.namespace, note.name), []).append(note.message)
+    found = []
+    for service in sorted(view.services(namespace), key=lambda s: (s.namespace, s.name)):
+        if not (service.mirrored or (service.handed_over and service.selector)):
+            continue
+        target = view.service(*service.proxy_target) if service.proxy_target else None
+        warnings = list(notes.get((service.namespace, service.name), []))
+        if (owner := owner_of(service)) and not service.selector:
+            warnings.append(f"managed by {owner}: remove it from there, or ignore its selector there")
+        ready = serving(view, service)
+        found.append(
+            MirrorStatus(
+                service=f"{service.namespace}/{service.name}",
+                target=service.annotations.get(labels.PROXY_FOR, ""),
+                type=service.type,
+                cluster_ip=service.cluster_ip,
+                endpoints=len(ready),
+                warnings=warnings,
+                finalize=finalize_problems(service, target, pod_names=any(e.hostname for e in ready)),
+            )
+        )
+    return found
 
 
 def awaiting_handover(view: ClusterView, settings: Settings, *, namespace: str | None = None) -> list[Handover]:
@@ -95,6 +157,8 @@ def handover_json(handover: Handover) -> dict[str, Any]:
         "state": "awaiting handover",
         "ready": handover.ready,
         "reason": handover.reason,
+        "owner": handover.owner,
+        "owner_advice": handover.owner_advice,
         "safe_to_delete": False,
         "callers": [],
     }
@@ -329,24 +393,44 @@ def table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(line.rstrip() for line in lines)
 
 
-def status_text(proxies: list[ProxyStatus], waiting: list[Handover]) -> str:
-    """``nsmigrate status`` as a person reads it: the proxies, then what awaits its handover."""
+def status_text(proxies: list[ProxyStatus], waiting: list[Handover], mirrored: Sequence[MirrorStatus] = ()) -> str:
+    """``nsmigrate status`` as a person reads it: the proxies, the Services that depend on nsmigrate to
+    keep serving, then what awaits its handover."""
     text = table(
         ["PROXY", "TARGET", "STATE", "SAFE TO DELETE", "CALLERS"],
         [
             [
                 p.proxy,
                 p.target + ("" if p.target_exists else " (gone)"),
-                p.state,
+                p.state + ("" if p.kind == "proxy" else f" ({p.kind})"),
                 "yes" if p.safe_to_delete else "no",
                 "; ".join(c.describe() for c in p.callers) or "-",
             ]
             for p in proxies
         ],
     )
+    if mirrored:
+        rows = [
+            [
+                m.service,
+                f"{m.type} {m.cluster_ip}",
+                str(m.endpoints),
+                "yes" if not m.finalize else "no: " + "; ".join(m.finalize),
+                "; ".join(m.warnings) or "-",
+            ]
+            for m in mirrored
+        ]
+        text += "\n\n" + table(["MIRRORED (SERVED BY NSMIGRATE)", "TYPE/IP", "ENDPOINTS", "FINALIZE", "WARNINGS"], rows)
+        text += "\n(these keep serving only while nsmigrate runs: uninstalling it freezes their endpoints)"
     if waiting:
         rows = [
-            [h.where, f"{h.target.namespace}/{h.target.name}", "yes" if h.ready else "no", h.reason] for h in waiting
+            [
+                h.where,
+                f"{h.target.namespace}/{h.target.name}",
+                "yes" if h.automatic else "by hand" if h.ready else "no",
+                "; ".join(filter(None, [h.reason, h.owner_advice])),
+            ]
+            for h in waiting
         ]
         text += "\n\n" + table(["AWAITING HANDOVER", "NEW SERVICE", "READY", "REASON"], rows)
     return text

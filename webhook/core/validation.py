@@ -54,7 +54,7 @@ def decide_deletion(request: AdmissionRequest, view: ClusterView, settings: Sett
     service = service_from_object(dig(request, "oldObject"))
     namespace = service.namespace or request.get("namespace", "")
     name = service.name or request.get("name", "")
-    if service.labels.get(labels.MANAGED_BY) != labels.MANAGER:
+    if not service.is_proxy:
         return DeletionDecision("allowed")
     proxy = f"{namespace}/{name}"
     target_namespace, target_name = service.proxy_target or ("", "")

@@ -16,20 +16,23 @@ from webhook.core.cluster import Cluster
 from webhook.core.objects import (
     WORKLOAD_KINDS,
     ConfigMap,
+    EndpointSlice,
     JsonObject,
     Namespace,
     Service,
     Workload,
     configmap_from_object,
     dig,
+    endpointslice_from_object,
     namespace_from_object,
     service_from_object,
     workload_from_object,
 )
 
 Key = tuple[str, ...]
-"""(name,) for a Namespace, (namespace, name) for a Service or ConfigMap, (kind, namespace, name) for a workload."""
-KINDS = ("Namespace", "Service", "ConfigMap", *WORKLOAD_KINDS)
+"""(name,) for a Namespace, (namespace, name) for a Service or ConfigMap, (kind, namespace, name) for a workload,
+("EndpointSlice", namespace, name) for an EndpointSlice."""
+KINDS = ("Namespace", "Service", "ConfigMap", "EndpointSlice", *WORKLOAD_KINDS)
 
 
 class NotSynced(RuntimeError):
@@ -55,6 +58,8 @@ class Cache:
         self._workloads_by_host: dict[str, set[Key]] = defaultdict(set)
         self._configmaps_by_host: dict[str, set[Key]] = defaultdict(set)
         self._consumers: dict[Key, set[Key]] = defaultdict(set)
+        self._slices: dict[Key, EndpointSlice] = {}
+        self._slices_by_service: dict[tuple[str, str], set[Key]] = defaultdict(set)
 
     @property
     def synced(self) -> bool:
@@ -96,6 +101,7 @@ class Cache:
                 + sum(len(services) for services in self._services.values())
                 + len(self._workloads)
                 + len(self._configmaps)
+                + len(self._slices)
             )
 
     # ClusterView
@@ -120,6 +126,10 @@ class Cache:
 
     def services_named(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Service | None]:
         return {key: self.service(*key) for key in keys}
+
+    def endpoint_slices(self, namespace: str, service: str) -> list[EndpointSlice]:
+        with self._reading():
+            return [self._slices[key] for key in sorted(self._slices_by_service.get((namespace, service), ()))]
 
     def workloads(self, namespace: str) -> list[Workload]:
         with self._reading():
@@ -171,6 +181,8 @@ class Cache:
             return [(ns, name) for ns, services in self._services.items() for name in services]
         if kind == "ConfigMap":
             return self._configmaps.keys()
+        if kind == "EndpointSlice":
+            return list(self._slices)
         return [key for key in self._workloads if key[0] == kind]
 
     def _put(self, kind: str, key: Key, record: Record) -> None:
@@ -184,6 +196,9 @@ class Cache:
             self._configmaps_by_namespace[record.namespace].add(key)
             for host in record.hosts:
                 self._configmaps_by_host[host].add(key)
+        elif isinstance(record, EndpointSlice):
+            self._slices[key] = record
+            self._slices_by_service[(record.namespace, record.service)].add(key)
         elif isinstance(record, Workload):
             workload = record
             self._workloads[key] = workload
@@ -205,6 +220,10 @@ class Cache:
                 _discard(self._configmaps_by_namespace, configmap.namespace, key)
                 for host in configmap.hosts:
                     _discard(self._configmaps_by_host, host, key)
+        elif kind == "EndpointSlice":
+            found = self._slices.pop(key, None)
+            if found is not None:
+                _discard(self._slices_by_service, (found.namespace, found.service), key)
         else:
             workload = self._workloads.pop(key, None)
             if workload is not None:
@@ -215,7 +234,7 @@ class Cache:
                     _discard(self._consumers, (workload.namespace, configmap_name), key)
 
 
-Record = Namespace | Service | ConfigMap | Workload | None
+Record = Namespace | Service | ConfigMap | EndpointSlice | Workload | None
 
 
 def _project(kind: str, obj: JsonObject) -> Record:
@@ -226,6 +245,8 @@ def _project(kind: str, obj: JsonObject) -> Record:
         return service_from_object(obj)
     if kind == "ConfigMap":
         return configmap_from_object(obj)
+    if kind == "EndpointSlice":
+        return endpointslice_from_object(obj)
     return workload_from_object({**obj, "kind": kind})
 
 

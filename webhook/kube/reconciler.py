@@ -20,7 +20,7 @@ from webhook.core.settings import Settings
 class ServiceWriter(Protocol):
     def create_service(self, manifest: JsonObject, *, timeout: float) -> None: ...
 
-    def hand_over(self, namespace: str, name: str, *, target: Service, cluster_domain: str) -> JsonObject: ...
+    def hand_over(self, namespace: str, name: str, *, target: Service) -> JsonObject: ...
 
     def patch_service(self, namespace: str, name: str, patch: JsonObject) -> None: ...
 
@@ -37,7 +37,7 @@ def writer(services: ServiceWriter, *, timeout: float, cluster_domain: str) -> W
         if action.verb == "create":
             services.create_service(action.body, timeout=timeout)
         elif action.verb == "handover" and action.target is not None:
-            services.hand_over(action.namespace, action.name, target=action.target, cluster_domain=cluster_domain)
+            services.hand_over(action.namespace, action.name, target=action.target)
         elif action.verb == "update":
             services.patch_service(action.namespace, action.name, action.body)
         else:

@@ -1,0 +1,35 @@
+"""``nsmigrate finalize``: turn a mirrored Service into the ExternalName proxy, only when that is safe."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from webhook.cli.snapshot import service_argument
+from webhook.core import settings
+from webhook.core.handover import finalize_problems
+from webhook.kube.client import Kube, KubeCluster
+
+
+def run(args: argparse.Namespace) -> int:
+    namespace, name = service_argument(args.service)
+    cluster = KubeCluster(Kube.connect(args.kubeconfig))
+    config = settings.from_env(cluster_domain=args.cluster_domain)
+    service = cluster.service(namespace, name)
+    if service is None:
+        print(f"error: service {namespace}/{name} not found", file=sys.stderr)
+        return 1
+    target = cluster.service(*service.proxy_target) if service.proxy_target else None
+    slices = cluster.endpoint_slices(namespace, name)
+    pod_names = any(endpoint.hostname for found in slices for endpoint in found.endpoints)
+    problems = finalize_problems(service, target, pod_names=pod_names)
+    if problems or target is None:
+        print(f"error: not finalizing {namespace}/{name}: " + "; ".join(problems), file=sys.stderr)
+        return 1
+    cluster.finalize(namespace, name, target=target, cluster_domain=config.cluster_domain)
+    print(
+        f"service/{name} -n {namespace} finalized: ExternalName -> {target.name}.{target.namespace}.svc."
+        f"{config.cluster_domain}; its cluster IP {service.cluster_ip} is released "
+        f"(nsmigrate rollback {namespace}/{name} restores the original spec)"
+    )
+    return 0
