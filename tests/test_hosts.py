@@ -1,6 +1,7 @@
 import pytest
 
 from webhook.core.hosts import (
+    ADDRESS_WORDS,
     HostRef,
     find_data_hosts,
     find_hosts,
@@ -149,6 +150,11 @@ def test_address_variables(variable: str) -> None:
 )
 def test_non_address_variables(variable: str) -> None:
     assert not is_address_variable(variable)
+
+
+def test_the_quick_first_test_lets_every_address_word_through() -> None:
+    assert all(is_address_variable(f"X_{word}") for word in ADDRESS_WORDS)
+    assert is_address_variable("ConnectionStrings__Basket")
 
 
 def test_replace_hosts_keeps_everything_else_byte_for_byte() -> None:

@@ -4,23 +4,25 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 
+from webhook.cli.snapshot import print_data
 from webhook.core import report
 from webhook.kube.client import Kube
 
 
 def run(args: argparse.Namespace) -> int:
-    kube = Kube.connect(args.kubeconfig)
+    kube = Kube.connect(args.kubeconfig, context=args.context)
     entries = report.audit_from_events(kube.list_all("Event"))
     if args.log:
         entries += report.audit_from_log(args.log.read_text().splitlines())
     if args.since:
         cutoff = datetime.datetime.now(datetime.UTC) - _duration(args.since)
         entries = [e for e in entries if _parse_time(str(e.get("time", ""))) >= cutoff]
+    if args.namespace:
+        entries = [e for e in entries if str(e["proxy"]).startswith(f"{args.namespace}/")]
     entries.sort(key=lambda e: str(e.get("time", "")), reverse=True)
-    if args.output == "json":
-        print(json.dumps(entries, indent=2))
+    if args.output in ("json", "yaml"):
+        print_data(entries, args.output)
         return 0
     rows = []
     for entry in entries:

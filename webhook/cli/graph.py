@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import subprocess
 from pathlib import Path
 
-from webhook.cli.snapshot import migrating, snapshot
+from webhook.cli.snapshot import migrating, print_data, snapshot
 from webhook.core import report
 
 
@@ -16,9 +15,9 @@ def run(args: argparse.Namespace) -> int:
     cache, config = snapshot(args)
     namespaces = args.namespace or migrating(cache)
     drawn = report.call_graph(cache, config, namespaces=namespaces)
-    if args.output == "json":
+    if args.output in ("json", "yaml"):
         edges = [{"from": e.caller, "to": e.service, "proxy": e.dashed} for e in drawn.edges]
-        print(json.dumps({"namespaces": drawn.namespaces, "proxies": sorted(drawn.proxies), "edges": edges}, indent=2))
+        print_data({"namespaces": drawn.namespaces, "proxies": sorted(drawn.proxies), "edges": edges}, args.output)
     elif args.output == "mermaid":
         print(report.mermaid(drawn), end="")
     elif args.output == "dot":

@@ -14,7 +14,7 @@ from webhook.kube.client import Kube, KubeCluster
 
 def handover(args: argparse.Namespace) -> int:
     namespace, name = service_argument(args.service)
-    cluster = KubeCluster(Kube.connect(args.kubeconfig))
+    cluster = KubeCluster(Kube.connect(args.kubeconfig, context=args.context))
     config = settings.from_env(cluster_domain=args.cluster_domain)
     try:
         plan = plan_handover(cluster, config, namespace=namespace, name=name)
@@ -36,7 +36,7 @@ def handover(args: argparse.Namespace) -> int:
 
 def rollback(args: argparse.Namespace) -> int:
     namespace, name = service_argument(args.service)
-    cluster = KubeCluster(Kube.connect(args.kubeconfig))
+    cluster = KubeCluster(Kube.connect(args.kubeconfig, context=args.context))
     try:
         cluster.roll_back(namespace, name, now=datetime.datetime.now(datetime.UTC))
     except ValueError as error:

@@ -67,6 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     audit_parser = commands.add_parser("audit", help="denied and forced proxy deletions")
     audit_parser.add_argument("--since", help="only the last DURATION (30s, 15m, 2h, 7d)")
     audit_parser.add_argument("--log", type=Path, help="also read the webhook's JSON log lines from this file")
+    audit_parser.add_argument("-n", "--namespace", help="only proxies of this namespace")
     graph_parser = commands.add_parser("graph", help="who calls whom across namespaces, proxies drawn as such")
     graph_parser.add_argument("-n", "--namespace", action="append", help="namespaces to draw (default: all migrating)")
     for command, run in (
@@ -79,7 +80,8 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument(
             "--cluster-domain", help="cluster DNS domain (default: NSMIGRATE_CLUSTER_DOMAIN, else cluster.local)"
         )
-        formats = ["text", "json"] if command is not graph_parser else ["mermaid", "dot", "png", "json"]
+        command.add_argument("--context", help="kubeconfig context (default: its current context)")
+        formats = ["text", "json", "yaml"] if command is not graph_parser else ["mermaid", "dot", "png", "json", "yaml"]
         command.add_argument("-o", "--output", choices=formats, default=formats[0], help="output format")
         command.set_defaults(run=run)
     graph_parser.add_argument("--out", type=Path, help="with -o png: the file to write (default graph.png)")
@@ -96,6 +98,7 @@ def _parser() -> argparse.ArgumentParser:
         command = commands.add_parser(name, help=text)
         command.add_argument("service", metavar="NAMESPACE/NAME")
         command.add_argument("--kubeconfig", help="kubeconfig (default: KUBECONFIG, in-cluster, ~/.kube/config)")
+        command.add_argument("--context", help="kubeconfig context (default: its current context)")
         command.add_argument(
             "--cluster-domain", help="cluster DNS domain (default: NSMIGRATE_CLUSTER_DOMAIN, else cluster.local)"
         )

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import yaml
 
-from webhook.cli.snapshot import snapshot
+from webhook.cli.snapshot import print_data, snapshot
 from webhook.core import report
 from webhook.core.objects import JsonObject
 
@@ -25,8 +24,8 @@ def run(args: argparse.Namespace) -> int:
             cache.apply(str(manifest["kind"]), "ADDED", manifest)
     plans = report.plan_manifests(cache, config, report.workloads_of(manifests))
     plans += report.plan_configmap_manifests(cache, config, report.configmaps_of(manifests))
-    if args.output == "json":
-        print(json.dumps([plan.as_json() for plan in plans], indent=2))
+    if args.output in ("json", "yaml"):
+        print_data([plan.as_json() for plan in plans], args.output)
         return 0
     for plan in plans:
         print(plan.workload)

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import json
+from typing import Any
+
+import yaml
 
 from webhook.core import labels, settings
 from webhook.core.settings import Settings
@@ -13,7 +17,7 @@ from webhook.kube.client import Kube, KubeCluster
 
 def snapshot(args: argparse.Namespace) -> tuple[Cache, Settings]:
     """The cluster as one list of each kind, in the webhook's own cache structure."""
-    kube = Kube.connect(args.kubeconfig)
+    kube = Kube.connect(args.kubeconfig, context=args.context)
     cache = watch.snapshot(Cache(KubeCluster(kube)), kube)
     config = settings.from_env(cluster_domain=args.cluster_domain)
     if getattr(args, "namespace", None):
@@ -30,6 +34,14 @@ def migrating(cache: Cache) -> list[str]:
         if old := namespace.labels.get(labels.MIGRATE_FROM):
             found |= {namespace.name, old}
     return sorted(found)
+
+
+def print_data(data: Any, output: str) -> None:
+    """Print ``data`` as ``-o json`` or ``-o yaml`` asked (the same fields either way)."""
+    if output == "yaml":
+        print(yaml.safe_dump(data, sort_keys=False), end="")
+    else:
+        print(json.dumps(data, indent=2))
 
 
 def service_argument(text: str) -> tuple[str, str]:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import json
 
-from webhook.cli.snapshot import snapshot
+from webhook.cli.snapshot import print_data, snapshot
 from webhook.core import report
 
 
@@ -15,9 +14,10 @@ def run(args: argparse.Namespace) -> int:
     waiting = report.awaiting_handover(cache, config, namespace=args.namespace)
     mirrored = report.mirror_statuses(cache, config, namespace=args.namespace)
     mirrored_json = [m.as_json() for m in mirrored]
-    if args.output == "json":
-        entries = [p.as_json() for p in proxies] + [report.handover_json(h) for h in waiting] + mirrored_json
-        print(json.dumps(entries, indent=2))
+    if args.output in ("json", "yaml"):
+        print_data(
+            [p.as_json() for p in proxies] + [report.handover_json(h) for h in waiting] + mirrored_json, args.output
+        )
         return 0
     print(report.status_text(proxies, waiting, mirrored))
     return 0

@@ -139,9 +139,14 @@ def variable_words(variable: str) -> list[str]:
     return [word.upper() for word in _WORD.findall(variable)]
 
 
-@functools.lru_cache(maxsize=4096)
+_ANY_ADDRESS_WORD = re.compile("HOST|ADDR|SERV|ENDPOINT|UR[LI]|DSN|BROKER|SEED|UPSTREAM|CONNECTIONSTRINGS__")
+"""Some address word somewhere in an upper-cased name: a cheap first test, met by every ADDRESS_WORDS entry."""
+
+
 def is_address_variable(variable: str) -> bool:
     """Whether a variable (or ConfigMap key, or flag) of this name may hold a bare host name."""
+    if not _ANY_ADDRESS_WORD.search(variable.upper()):  # most names: one search, no splitting into words
+        return False
     if variable.lower().startswith(CONNECTION_STRINGS_PREFIX):
         return True
     words = variable_words(variable)
@@ -167,6 +172,8 @@ def _find_hosts(value: str, variable: str, used_as_host: bool) -> tuple[HostRef,
 
 
 def _scan(value: str, variable: str, used_as_host: bool = False) -> list[HostRef]:
+    if not (":" in value or "=" in value or "-" in value or used_as_host or is_address_variable(variable)):
+        return []  # no URL, host:port, key=value or flag, and no name that is an address: the common case
     found: dict[int, HostRef] = {}
     if ":" in value:
         _scan_colons(value, found)

@@ -10,10 +10,10 @@ import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 from webhook.core import labels
-from webhook.core.hosts import find_data_hosts, find_hosts, flag_before, host_variables, lookup_names
+from webhook.core.hosts import HostRef, find_data_hosts, find_hosts, flag_before, host_variables, lookup_names
 
 JsonObject = dict[str, Any]
 
@@ -229,49 +229,55 @@ def containers(pod_spec: JsonObject) -> Iterator[JsonObject]:
 ARGUMENT_LISTS = ("command", "args")
 
 
-@dataclass(frozen=True, slots=True)
-class Literal:
-    """A literal string of a container that may refer to hosts: an env value, an args or command entry."""
+class Literal(NamedTuple):
+    """A literal string of a container that refers to hosts: an env value, an args or command entry.
+
+    A tuple, not a dataclass: admission makes one per reference-holding value, and tuples come cheap."""
 
     container: str
     place: str
     """How records name it: the env name, or ``args[i]`` / ``command[i]``."""
-    variable: str
-    """What the finder reads as its name: the env name, or the flag given just before an argument."""
     value: str
-    used_as_host: bool
-    """Another value of the container uses ``$(variable)`` as a host."""
+    refs: tuple[HostRef, ...]
+    """The host references the one finder found in it."""
     holder: Any
     """The env entry or the list it lives in, and its key there: where a rewrite writes it back."""
     key: str | int
 
 
-def literal_values(pod_spec: JsonObject) -> Iterator[Literal]:
-    """Every literal env value, args and command entry of the containers and init containers."""
+def literal_references(pod_spec: JsonObject) -> Iterator[Literal]:
+    """Every literal env value, args and command entry of the containers and init containers that
+    refers to a host. An argument is read under the flag just before it (``--redis-host redis``); an
+    env value under its variable's name, and as a host when another value uses ``$(NAME)`` as one."""
     for container in containers(pod_spec):
         name = str(container.get("name", ""))
-        found: list[tuple[Any, str | int, str, str, str]] = [
-            (entry, "value", str(entry.get("name", "")), str(entry.get("name", "")), entry["value"])
-            for entry in entries(container.get("env"))
-            if isinstance(entry.get("value"), str)
-        ]
-        for list_name in ARGUMENT_LISTS:
-            items = container.get(list_name)
-            previous = ""
-            for index, item in enumerate(items if isinstance(items, list) else ()):
-                if isinstance(item, str):
-                    found.append((items, index, f"{list_name}[{index}]", flag_before(previous), item))
-                previous = item if isinstance(item, str) else ""
-        used = host_variables((variable, value) for _, _, _, variable, value in found)
-        for holder, key, place, variable, value in found:
-            is_env = isinstance(key, str)
-            yield Literal(name, place, variable, value, is_env and variable in used, holder, key)
+        env = [entry for entry in entries(container.get("env")) if isinstance(entry.get("value"), str)]
+        arguments = list(_arguments(container))
+        used = frozenset[str]()
+        if any("$(" in entry["value"] for entry in env) or any("$(" in item for *_, item in arguments):
+            named = [(str(entry.get("name", "")), entry["value"]) for entry in env]
+            used = host_variables(named + [(flag, item) for _, _, flag, item in arguments])
+        for entry in env:
+            variable = str(entry.get("name", ""))
+            if refs := find_hosts(entry["value"], variable=variable, used_as_host=variable in used):
+                yield Literal(name, variable, entry["value"], refs, entry, "value")
+        for items, index, flag, item in arguments:
+            if refs := find_hosts(item, variable=flag):
+                place = f"{'args' if items is container.get('args') else 'command'}[{index}]"
+                yield Literal(name, place, item, refs, items, index)
 
 
-def literal_hosts(literal: Literal) -> tuple[str, ...]:
-    """The hosts the one finder finds in a literal value."""
-    refs = find_hosts(literal.value, variable=literal.variable, used_as_host=literal.used_as_host)
-    return tuple(ref.host for ref in refs)
+def _arguments(container: JsonObject) -> Iterator[tuple[list[Any], int, str, str]]:
+    """(list, index, flag before it, entry) for the string entries of ``command`` and ``args``."""
+    for list_name in ARGUMENT_LISTS:
+        items = container.get(list_name)
+        if not isinstance(items, list):
+            continue
+        previous = ""
+        for index, item in enumerate(items):
+            if isinstance(item, str):
+                yield items, index, flag_before(previous), item
+            previous = item if isinstance(item, str) else ""
 
 
 def consumed_configmaps(pod_spec: JsonObject) -> dict[str, frozenset[str] | None]:
@@ -312,9 +318,9 @@ def workload_from_object(obj: JsonObject) -> Workload | None:
     owner = next((ref for ref in entries(metadata.get("ownerReferences")) if ref.get("controller") is True), {})
     pod_spec = dig(template, "spec")
     env_hosts: dict[str, tuple[str, ...]] = {}
-    for literal in literal_values(pod_spec):
-        if hosts := literal_hosts(literal):
-            env_hosts[literal.place] = env_hosts.get(literal.place, ()) + hosts
+    for literal in literal_references(pod_spec):
+        hosts = tuple(ref.host for ref in literal.refs)
+        env_hosts[literal.place] = env_hosts.get(literal.place, ()) + hosts
     return Workload(
         kind=shared(obj["kind"]),
         namespace=shared(metadata.get("namespace", "")),

@@ -7,7 +7,7 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 
 from webhook.core.hosts import HostRef, find_data_hosts, find_hosts, line_of, pod_name, replace_hosts
-from webhook.core.objects import JsonObject, Service, literal_values
+from webhook.core.objects import JsonObject, Service, literal_references
 
 
 def full_name(service: str, namespace: str, cluster_domain: str) -> str:
@@ -93,7 +93,8 @@ def rewrite_value(
     value: str, *, variable: str, resolver: Resolver, used_as_host: bool = False
 ) -> tuple[str, tuple[tuple[str, str], ...], tuple[str, ...]]:
     """``value`` with its short Service names qualified, the (host, full name) pairs changed, and why."""
-    changes = qualified(find_hosts(value, variable=variable, used_as_host=used_as_host), resolver)
+    refs = find_hosts(value, variable=variable, used_as_host=used_as_host)
+    changes = qualified(refs, resolver) if refs else {}
     if not changes:
         return value, (), ()
     after = replace_hosts(value, {ref: name for ref, (name, _) in changes.items()})
@@ -107,15 +108,16 @@ def rewrite_references(pod_spec: JsonObject, resolver: Resolver, *, keep: Collec
     Callers hand in a copy (mutate a copy, then diff): the original stays the reference.
     """
     rewrites: list[Rewrite] = []
-    for literal in literal_values(pod_spec):
-        if literal.place in keep or literal.place.partition("[")[0] in keep:
+    for literal in literal_references(pod_spec):
+        if keep and (literal.place in keep or literal.place.partition("[")[0] in keep):
             continue
-        after, hosts, rules = rewrite_value(
-            literal.value, variable=literal.variable, resolver=resolver, used_as_host=literal.used_as_host
-        )
-        if hosts:
+        changes = qualified(literal.refs, resolver)
+        if changes:
+            after = replace_hosts(literal.value, {ref: name for ref, (name, _) in changes.items()})
             literal.holder[literal.key] = after
-            rewrites.append(Rewrite(literal.container, literal.place, literal.value, after, hosts, rules))
+            rewrites.append(
+                Rewrite(literal.container, literal.place, literal.value, after, _pairs(changes), _rules(changes))
+            )
     return rewrites
 
 

@@ -4,9 +4,9 @@
 #
 #   webhook/dev/build.sh                 etcd and kube-apiserver
 #   webhook/dev/build.sh all             also kube-controller-manager, kube-scheduler,
-#                                               kube-proxy, kwok, coredns and helm
+#                                               kube-proxy, kubectl, kwok, coredns and helm
 #   webhook/dev/build.sh kwok helm ...   just those
-#   KUBEBUILDER_ASSETS=/dir .../build.sh        etcd and kube-apiserver (and kube-controller-manager)
+#   KUBEBUILDER_ASSETS=/dir .../build.sh        etcd and kube-apiserver (and kube-controller-manager, kubectl)
 #                                               are taken from there when present, not built
 #
 # Recipe for Kubernetes: a throw-away wrapper module requires k8s.io/kubernetes and replaces every
@@ -24,7 +24,7 @@ OUT="$CACHE_ROOT/bin/k8s-$K8S_VERSION"
 TOOLS="$CACHE_ROOT/bin/tools"
 export GOTOOLCHAIN=local GOFLAGS="${GOFLAGS:--buildvcs=false}" CGO_ENABLED=0
 
-ALL=(etcd kube-apiserver kube-controller-manager kube-scheduler kube-proxy kwok coredns helm)
+ALL=(etcd kube-apiserver kube-controller-manager kube-scheduler kube-proxy kubectl kwok coredns helm)
 wanted=("$@")
 [ ${#wanted[@]} -gt 0 ] || wanted=(etcd kube-apiserver)
 [ "${wanted[*]}" != all ] || wanted=("${ALL[@]}")
@@ -33,7 +33,7 @@ log() { printf 'build-control-plane: %s\n' "$*" >&2; }
 
 where() {  # binary -> the path it has or will have
   case "$1" in
-    etcd | kube-apiserver | kube-controller-manager | kube-scheduler | kube-proxy)
+    etcd | kube-apiserver | kube-controller-manager | kube-scheduler | kube-proxy | kubectl)
       if [ -n "${KUBEBUILDER_ASSETS:-}" ] && [ -x "$KUBEBUILDER_ASSETS/$1" ]; then
         echo "$KUBEBUILDER_ASSETS/$1"
       else
@@ -122,7 +122,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   for binary in "${missing[@]}"; do
     case "$binary" in
       etcd) build_etcd ;;
-      kube-apiserver | kube-controller-manager | kube-scheduler | kube-proxy) kubernetes+=("$binary") ;;
+      kube-apiserver | kube-controller-manager | kube-scheduler | kube-proxy | kubectl) kubernetes+=("$binary") ;;
       kwok)
         install_tool kwok sigs.k8s.io/kwok/cmd/kwok "$KWOK_VERSION"
         # kwok ships its stages (what fake nodes and pods go through) as YAML in its module.

@@ -121,18 +121,31 @@ class Kube:
             observer(method, path)
 
     @classmethod
-    def connect(cls, kubeconfig: str | None = None, *, timeout: float = 10.0, pool_size: int = 8) -> Kube:
-        """In-cluster credentials when no kubeconfig is named and they exist, else the kubeconfig."""
+    def connect(
+        cls, kubeconfig: str | None = None, *, context: str | None = None, timeout: float = 10.0, pool_size: int = 8
+    ) -> Kube:
+        """In-cluster credentials when neither a kubeconfig nor a context is named and they exist, else
+        the kubeconfig (KUBECONFIG, ~/.kube/config) at ``context`` (default: its current context)."""
         configuration = client.Configuration()
         configuration.connection_pool_maxsize = pool_size
-        if kubeconfig is None:
+        if kubeconfig is None and context is None:
             try:
                 config.load_incluster_config(client_configuration=configuration)
             except config.ConfigException:
                 config.load_kube_config(client_configuration=configuration)
         else:
-            config.load_kube_config(config_file=kubeconfig, client_configuration=configuration)
+            config.load_kube_config(config_file=kubeconfig, context=context, client_configuration=configuration)
         return cls(client.ApiClient(configuration), timeout=timeout)
+
+    @staticmethod
+    def default_namespace(kubeconfig: str | None = None, *, context: str | None = None) -> str:
+        """The namespace kubectl would use without -n: the context's, else "default"."""
+        try:
+            contexts, current = config.list_kube_config_contexts(config_file=kubeconfig)
+        except config.ConfigException:
+            return "default"
+        chosen = next((c for c in contexts if c["name"] == context), None) if context else current
+        return str((chosen or {}).get("context", {}).get("namespace") or "default")
 
     def request(
         self,
