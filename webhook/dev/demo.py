@@ -61,12 +61,18 @@ def walk(kube: Kube, dns_port: int, say: Say) -> None:
         apply(kube, manifest, say)
     show_env(kube, "foo", "appa", say)
 
-    step(say, 4, "Handover: once foo/appa is Available, foobar/servicea becomes the proxy in one UPDATE")
+    step(say, 4, "Handover: once foo/appa is Available, foobar/servicea keeps its IP and serves foo's pods")
+    before = kube.get("Service", "foobar", "servicea") or {}
     wait_for(lambda: available(kube, "foo", "appa"))
     seen = time.monotonic()
-    proxy = wait_for(lambda: handed_over(kube, "foobar", "servicea"))
+    handed = wait_for(lambda: handed_over(kube, "foobar", "servicea"))
     say(f"  foo/appa Available; foobar/servicea handed over {(time.monotonic() - seen) * 1000:.0f} ms later")
-    say(f"  service foobar/servicea: {proxy['spec']['type']} -> {proxy['spec']['externalName']}")
+    same = "unchanged" if handed["spec"].get("clusterIP") == before.get("spec", {}).get("clusterIP") else "CHANGED"
+    say(f"  service foobar/servicea: {handed['spec']['type']} {handed['spec'].get('clusterIP')} ({same}), no selector")
+    for piece in kube.list_labelled("EndpointSlice", "foobar", f"{labels.SERVICE_NAME}=servicea"):
+        addresses = [a for endpoint in piece.get("endpoints") or [] for a in endpoint["addresses"]]
+        manager = piece["metadata"]["labels"].get(labels.SLICE_MANAGED_BY)
+        say(f"  endpointslice foobar/{piece['metadata']['name']} ({manager}): {', '.join(addresses)}")
     say(f"  original spec kept in {labels.ORIGINAL_SPEC} (for `nsmigrate rollback foobar/servicea`)")
     show_dns(kube, dns_port, say)
     show_status(kube, say)
@@ -131,7 +137,11 @@ def show_dns(kube: Kube, dns_port: int, say: Say) -> None:
 def show_status(kube: Kube, say: Say) -> None:
     """``nsmigrate status``, as the demo goes."""
     view, settings = snapshot(kube), from_env()
-    text = report.status_text(report.proxy_statuses(view, settings), report.awaiting_handover(view, settings))
+    text = report.status_text(
+        report.proxy_statuses(view, settings),
+        report.awaiting_handover(view, settings),
+        report.mirror_statuses(view, settings),
+    )
     say("  $ nsmigrate status")
     for line in text.splitlines():
         say(f"  {line}")
@@ -156,8 +166,13 @@ def available(kube: Kube, namespace: str, name: str) -> bool:
 
 
 def handed_over(kube: Kube, namespace: str, name: str) -> JsonObject | None:
+    """The Service once handed over and served by the mirrored slices alone."""
     service = kube.get("Service", namespace, name) or {}
-    return service if service.get("spec", {}).get("type") == "ExternalName" else None
+    if not service or service["spec"].get("selector"):
+        return None
+    slices = kube.list_labelled("EndpointSlice", namespace, f"{labels.SERVICE_NAME}={name}")
+    managers = {piece["metadata"]["labels"].get(labels.SLICE_MANAGED_BY) for piece in slices}
+    return service if managers == {labels.SLICE_MANAGER} else None
 
 
 def deleted(kube: Kube, namespace: str, name: str) -> bool:
