@@ -21,7 +21,7 @@ pytestmark = pytest.mark.e2e
 
 
 def run(dev: DevEnvironment, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = cli.main([*args, "--kubeconfig", str(dev.kubeconfig)])
+    code = cli([*args, "--kubeconfig", str(dev.kubeconfig)])
     captured = capsys.readouterr()
     return code, captured.out, captured.err
 
@@ -70,6 +70,8 @@ def test_status_lists_live_services_awaiting_handover_with_the_reason(
             "state": "awaiting handover",
             "ready": False,
             "reason": f"{new}/appa not Available: 0/1 ready",
+            "owner": None,
+            "owner_advice": "",
             "safe_to_delete": False,
             "callers": [],
         }
@@ -169,7 +171,7 @@ def test_graph_draws_callers_and_proxies(
 def test_expected_errors_read_like_kubectl(dev: DevEnvironment, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(dev, capsys, "status", "-n", "no-such-namespace")
     assert (code, out, err) == (1, "", 'error: namespaces "no-such-namespace" not found\n')
-    code = cli.main(["status", "--kubeconfig", str(dev.workdir / "missing-kubeconfig")])
+    code = cli(["status", "--kubeconfig", str(dev.workdir / "missing-kubeconfig")])
     err = capsys.readouterr().err
     assert code == 1
     assert err.startswith("error: ")
