@@ -12,7 +12,7 @@ import sys
 
 from flask import Flask, Response, jsonify, request
 
-from webhook.cli.main import main as cli
+from webhook.cli import serve as cli
 from webhook.core import review, settings
 from webhook.http import server
 from webhook.kube.client import Kube

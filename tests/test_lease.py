@@ -1,8 +1,11 @@
 import datetime
+from typing import cast
 
 import pytest
+import urllib3
 
-from webhook.kube.lease import may_take
+from webhook.kube.client import Kube
+from webhook.kube.lease import LeaderElector, may_take
 
 NOW = datetime.datetime(2026, 11, 24, 12, 0, 0, tzinfo=datetime.UTC)
 
@@ -30,3 +33,17 @@ def spec(holder: str, renewed_seconds_ago: float, duration: int = 15) -> dict[st
 )
 def test_may_take(lease: dict[str, object], may: bool) -> None:
     assert may_take(lease, identity="me", now=NOW) is may
+
+
+class Unreachable:
+    """An API server that cannot be reached: every request fails below HTTP."""
+
+    def request(self, *args: object, **kwargs: object) -> None:
+        raise urllib3.exceptions.NewConnectionError(None, "connection refused")  # type: ignore[arg-type]
+
+
+def test_an_unreachable_api_server_costs_the_leadership_not_the_elector() -> None:
+    elector = LeaderElector(cast(Kube, Unreachable()), namespace="n", name="l", identity="me", lease_seconds=3)
+    elector.leader = True
+    assert elector.attempt() is False
+    assert elector.leader is False

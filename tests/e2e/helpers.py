@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import http.client
+import json
 import ssl
 import urllib.request
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from webhook.core.waiting import poll_until
 from webhook.dev.environment import DevEnvironment
@@ -27,6 +29,17 @@ def api_server_tls(dev: DevEnvironment) -> ssl.SSLContext:
     context = ssl.create_default_context(cafile=str(dev.workdir / "webhook-certs" / "ca.crt"))
     context.load_cert_chain(*dev.control_plane.admission_client)
     return context
+
+
+def post_review(port: int, path: str, body: dict[str, Any], context: ssl.SSLContext) -> tuple[int, str]:
+    """POST a review to a webhook on a loopback port: its HTTP status and body (a refused handshake raises)."""
+    connection = http.client.HTTPSConnection("127.0.0.1", port, context=context, timeout=30)
+    try:
+        connection.request("POST", path, body=json.dumps(body), headers={"Content-Type": "application/json"})
+        answer = connection.getresponse()
+        return answer.status, answer.read().decode()
+    finally:
+        connection.close()
 
 
 def metrics(dev: DevEnvironment, port: int | None = None) -> str:

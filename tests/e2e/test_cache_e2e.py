@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from tests.e2e.conftest import SETTINGS
@@ -123,25 +121,6 @@ def test_two_replicas_elect_one_reconciler(dev: DevEnvironment, kube: Kube, name
         assert acted == [leader == 1.0 for leader in leaders]
     finally:
         stop_pid(second)
-
-
-def test_restart_of_the_api_server_resyncs_the_cache(dev: DevEnvironment, kube: Kube, names: tuple[str, str]) -> None:
-    old, new = names
-    migrating(kube, old, new)
-    kube.apply(seed.deployment("appz", new, {}))
-    dev.control_plane.restart_apiserver()
-    kube.apply(seed.service("late", old, "late"))  # exists only after the restart
-    assert metric(metrics(dev), "nsmigrate_cache_synced") == 1.0
-
-    def rewritten() -> bool:  # an UPDATE is decided from the cache alone
-        reply = kube.apply(seed.deployment("appz", new, {"LATE_URL": "http://late/"}), dry_run=True)
-        return env_of(reply.body)["LATE_URL"] == f"http://late.{old}.svc.cluster.local/"
-
-    eventually(rewritten, timeout=60)
-    lines = [
-        json.loads(line) for line in (dev.workdir / "webhook.log").read_text().splitlines() if line.startswith("{")
-    ]
-    assert any(line.get("event") == "watch_failed" for line in lines), "the watches noticed the restart"
 
 
 def test_a_first_deploy_with_short_names_confirms_with_counted_reads(

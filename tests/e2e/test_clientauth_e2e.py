@@ -7,7 +7,6 @@ AdmissionConfiguration); every other caller of /mutate and /validate is refused 
 from __future__ import annotations
 
 import dataclasses
-import http.client
 import json
 import ssl
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import SETTINGS
-from tests.e2e.helpers import api_server_tls, eventually, metrics
+from tests.e2e.helpers import api_server_tls, eventually, metrics, post_review
 from tests.e2e.test_mutation_e2e import migrating
 from tests.e2e.test_validation_e2e import events_on, with_proxy
 from tests.reviews import review
@@ -32,15 +31,7 @@ pytestmark = pytest.mark.e2e
 
 
 def post(port: int, path: str, body: dict[str, Any], context: ssl.SSLContext) -> int:
-    """POST a review; the HTTP status (a refused handshake raises)."""
-    connection = http.client.HTTPSConnection("127.0.0.1", port, context=context, timeout=10)
-    try:
-        connection.request("POST", path, body=json.dumps(body), headers={"Content-Type": "application/json"})
-        answer = connection.getresponse()
-        answer.read()
-        return answer.status
-    finally:
-        connection.close()
+    return post_review(port, path, body, context)[0]
 
 
 def presenting(dev: DevEnvironment, tmp_path: Path, pair: certs.KeyPair | None) -> ssl.SSLContext:

@@ -120,6 +120,7 @@ class ControlPlane:
     apiserver_port: int = 0
     dns_port: int = 0
     apiserver_args: list[str] = field(default_factory=list)
+    etcd_args: list[str] = field(default_factory=list)
 
     @property
     def kubeconfig(self) -> Path:
@@ -161,20 +162,18 @@ class ControlPlane:
         self.apiserver_port = free_port()
         etcd_url = f"http://127.0.0.1:{etcd_port}"
         peer_url = f"http://127.0.0.1:{peer_port}"
-        self.pids["etcd"] = start_process(
-            [
-                str(binaries["etcd"]),
-                f"--data-dir={self.workdir / 'etcd'}",
-                f"--listen-client-urls={etcd_url}",
-                f"--advertise-client-urls={etcd_url}",
-                f"--listen-peer-urls={peer_url}",
-                f"--initial-advertise-peer-urls={peer_url}",
-                f"--initial-cluster=default={peer_url}",
-                "--unsafe-no-fsync=true",
-                "--log-level=warn",
-            ],
-            self.workdir / "etcd.log",
-        ).pid
+        self.etcd_args = [
+            str(binaries["etcd"]),
+            f"--data-dir={self.workdir / 'etcd'}",
+            f"--listen-client-urls={etcd_url}",
+            f"--advertise-client-urls={etcd_url}",
+            f"--listen-peer-urls={peer_url}",
+            f"--initial-advertise-peer-urls={peer_url}",
+            f"--initial-cluster=default={peer_url}",
+            "--unsafe-no-fsync=true",
+            "--log-level=warn",
+        ]
+        self.pids["etcd"] = start_process(self.etcd_args, self.workdir / "etcd.log").pid
         self.apiserver_args = [
             str(binaries["kube-apiserver"]),
             f"--etcd-servers={etcd_url}",
@@ -259,6 +258,12 @@ class ControlPlane:
         """Stop kube-apiserver and start it again on the same port, over the same etcd."""
         stop_pid(self.pids.pop("kube-apiserver"))
         self.pids["kube-apiserver"] = start_process(self.apiserver_args, self.workdir / "kube-apiserver.log").pid
+        self._wait_ready(timeout=timeout)
+
+    def restart_etcd(self, *, timeout: float = 90.0) -> None:
+        """Stop etcd and start it again on the same ports and data; return once the API server is ready."""
+        stop_pid(self.pids.pop("etcd"))
+        self.pids["etcd"] = start_process(self.etcd_args, self.workdir / "etcd.log").pid
         self._wait_ready(timeout=timeout)
 
     def stop(self) -> None:

@@ -128,8 +128,8 @@ class DevEnvironment:
 
     def serve(self, settings: Settings, *, port: int, log: Path, module: str = "webhook") -> int:
         """One more ``nsmigrate serve`` process against this control plane (its certificates default
-        to the dev webhook's, its client CA to the one of the API server's admission certificate); its
-        pid, once ``/readyz`` answers. The caller stops it."""
+        to the dev webhook's, its client CA to the one of the API server's admission certificate, its
+        kubeconfig to the control plane's); its pid, once ``/readyz`` answers. The caller stops it."""
         pki = self.workdir / "webhook-certs"
         cert_file = settings.cert_file if settings.cert_secret else str(pki / "tls.crt")
         key_file = settings.key_file if settings.cert_secret else str(pki / "tls.key")
@@ -139,7 +139,7 @@ class DevEnvironment:
             "--port", str(port),
             "--cert-file", cert_file,
             "--key-file", key_file,
-            "--kubeconfig", str(self.kubeconfig),
+            "--kubeconfig", settings.kubeconfig or str(self.kubeconfig),
         ]  # fmt: skip
         if not settings.client_ca_file:  # only the dev API server is heard, as in a cluster
             settings = dataclasses.replace(settings, client_ca_file=str(self.control_plane.admission_client_ca))

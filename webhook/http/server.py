@@ -83,7 +83,8 @@ def default_app(settings: Settings) -> Flask:
             message="/mutate and /validate answer any caller that reaches them: keep a NetworkPolicy in front",
         )
     metrics = Metrics()
-    kube = Kube.connect(settings.kubeconfig, timeout=settings.api_timeout_seconds)
+    # Admissions wait on this client: one attempt per call, bounded by api_timeout_seconds.
+    kube = Kube.connect(settings.kubeconfig, timeout=settings.api_timeout_seconds, retries=False)
     watching = Kube.connect(settings.kubeconfig, timeout=30, pool_size=len(KINDS) + 2)
     for client in (kube, watching):
         client.observers.append(metrics.count_api_request)

@@ -122,12 +122,20 @@ class Kube:
 
     @classmethod
     def connect(
-        cls, kubeconfig: str | None = None, *, context: str | None = None, timeout: float = 10.0, pool_size: int = 8
+        cls,
+        kubeconfig: str | None = None,
+        *,
+        context: str | None = None,
+        timeout: float = 10.0,
+        pool_size: int = 8,
+        retries: bool = True,
     ) -> Kube:
         """In-cluster credentials when neither a kubeconfig nor a context is named and they exist, else
         the kubeconfig (KUBECONFIG, ~/.kube/config) at ``context`` (default: its current context)."""
         configuration = client.Configuration()
         configuration.connection_pool_maxsize = pool_size
+        if not retries:  # one attempt per request: urllib3 retries a timed-out GET three times otherwise
+            configuration.retries = False
         if kubeconfig is None and context is None:
             try:
                 config.load_incluster_config(client_configuration=configuration)

@@ -65,6 +65,11 @@ class LeaderElector:
             self.leader = False
             if error.status not in (409, 422):
                 logs.event("lease_error", level=logging.WARNING, lease=self.name, error=str(error)[:200])
+        except Exception as error:  # an unreachable API server: lead no more, and keep trying
+            # Left uncaught, this ended the elector's thread with ``leader`` still True: a replica that
+            # went on reconciling beside the next leader (seen after a kube-apiserver restart).
+            self.leader = False
+            logs.event("lease_error", level=logging.WARNING, lease=self.name, error=repr(error)[:200])
         if self.leader != was:
             logs.event(
                 "leadership_changed", lease=f"{self.namespace}/{self.name}", identity=self.identity, leader=self.leader
