@@ -174,6 +174,8 @@ def _find_hosts(value: str, variable: str, used_as_host: bool) -> tuple[HostRef,
 def _scan(value: str, variable: str, used_as_host: bool = False) -> list[HostRef]:
     if not (":" in value or "=" in value or "-" in value or used_as_host or is_address_variable(variable)):
         return []  # no URL, host:port, key=value or flag, and no name that is an address: the common case
+    if variable[-5:].upper() == "IMAGE":
+        return []  # redis:7 under REDIS_IMAGE (or a YAML "image:" line) is an image and its tag
     found: dict[int, HostRef] = {}
     if ":" in value:
         _scan_colons(value, found)
@@ -295,9 +297,9 @@ def _find_file_hosts(value: str) -> tuple[HostRef, ...]:
 
 
 def _find_line_hosts(line: str) -> tuple[HostRef, ...]:
-    found = find_hosts(line)
-    keyed = _KEYED_LINE.match(line) if not found else None
-    if keyed is None:
+    keyed = _KEYED_LINE.match(line)
+    found = find_hosts(line) if keyed is None or keyed.group("key")[-5:].upper() != "IMAGE" else ()
+    if keyed is None or found:
         return found
     text, start = keyed.group("value"), keyed.start("value")
     if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
