@@ -209,7 +209,7 @@ def test_a_variable_used_as_a_host_by_another_value_is_found() -> None:
 
 
 def test_file_shaped_data_is_read_line_by_line_with_spans_in_the_whole_value() -> None:
-    value = "upstream {\n  server api:8080;\n}\nredis:\n  host: redis\n  name: redis\n# host: commented\n  image: db:7\n"
+    value = "upstream {\n  server api:8080;\n}\nredis:\n  host: redis\n  name: redis\n# host: x\n  image: db:7\n"
     refs = find_data_hosts(value, key="nginx.conf")
     assert [(ref.host, value[ref.start : ref.end]) for ref in refs] == [("api", "api"), ("redis", "redis")]
     assert value[refs[1].start - 6 : refs[1].end] == "host: redis"
