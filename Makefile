@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export GOTOOLCHAIN := local
 
-.PHONY: demo test setup binaries deploy image-lint lint unit e2e bench bench-quick dev-up dev-down constraints clean
+.PHONY: demo test setup binaries deploy image-lint lint unit e2e bench bench-quick bench-peer dev-up dev-down constraints clean
 
 demo: setup binaries ## the seed migration on a fresh local control plane
 	$(BIN)/nsmigrate demo
@@ -45,13 +45,18 @@ unit: setup
 e2e: setup binaries
 	$(BIN)/pytest tests/e2e
 
-bench: setup binaries ## full benchmarks (10,000-object scale), results in bench/results.json and docs/
+bench: setup binaries ## full benchmarks (100,000 objects, Kyverno beside), results in bench/results.json and docs/
 	$(BIN)/pip install --quiet --constraint constraints.txt --editable '.[dev,bench]'
-	$(BIN)/python -m bench.run --full
+	bash webhook/dev/build.sh kyverno
+	$(BIN)/python -m bench.run --full --peer
 	$(BIN)/python -m bench.plot
 
-bench-quick: setup binaries ## the same measurements at smaller sizes (under two minutes; CI runs it)
+bench-quick: setup binaries ## the same measurements at smaller sizes, without the peer (under three minutes; CI runs it)
 	$(BIN)/python -m bench.run
+
+bench-peer: setup binaries ## the quick sizes with Kyverno v1.19.1 beside nsmigrate (built once from the Go module proxy)
+	bash webhook/dev/build.sh kyverno
+	$(BIN)/python -m bench.run --peer
 
 dev-up: setup binaries
 	$(BIN)/nsmigrate dev up

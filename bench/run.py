@@ -1,4 +1,5 @@
-"""Run the benchmarks: ``python -m bench.run --quick`` (CI, under two minutes) or ``--full``.
+"""Run the benchmarks: ``python -m bench.run`` (quick: CI, under three minutes), ``--full`` (100,000
+objects) and ``--peer`` (Kyverno beside nsmigrate; ``make bench`` and ``make bench-peer`` add it).
 
 Every figure that matters is a ratio against a baseline measured in the same run, on the same
 machine, through the same server stack: these machines are shared and noisy.
@@ -22,20 +23,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import reviews
+from bench import mirrorlag, reviews
+from bench.creates import Creates, Setup, mutating_registrations, proxy_delays
+from bench.peer import PEER_LABEL, Kyverno
 from webhook.core import labels
+from webhook.core.mutation import plan_mutation
 from webhook.core.objects import JsonObject
 from webhook.core.settings import Settings
-from webhook.dev import seed
+from webhook.dev import registration, seed
 from webhook.dev.controlplane import free_port, stop_pid
 from webhook.dev.environment import DevEnvironment
 from webhook.http.metrics import sample
-from webhook.kube.client import ApiError, Kube
+from webhook.kube.client import ApiError, Kube, KubeCluster
 
 RESULTS = Path(__file__).with_name("results.json")
 FILL_STEPS = (0.1, 0.4, 1.0)
 """Fractions of the full size at which admissions are measured again (for latency against size)."""
-OLD, NEW, PLAIN = "bench-old", "bench-new", "bench-plain"
+OLD, NEW, PLAIN, PEER = "bench-old", "bench-new", "bench-plain", "bench-peer"
 
 
 @dataclass(frozen=True)
@@ -44,12 +48,44 @@ class Size:
     services: int
     configmaps: int
     requests: int
+    """Reviews per in-process measurement (and per run of /noop against /mutate)."""
+    runs: int
+    """Runs of /noop then /mutate, for the spread of their ratio."""
     creates: int
+    """Deployment CREATEs per setup through the API server, in batches of ``batch``."""
+    batch: int
+    proxies: int
+    """Deployments behind a moved Service, per setup: how soon their proxy exists."""
+    mirrored: int
+    """Handed-over Services whose slices nsmigrate mirrors, and ``mirror_changes`` slice changes to them."""
+    mirror_changes: int
 
 
 SIZES = {
-    "quick": Size(deployments=1000, services=1000, configmaps=500, requests=300, creates=40),
-    "full": Size(deployments=10_000, services=10_000, configmaps=5000, requests=2000, creates=200),
+    "quick": Size(
+        deployments=1000,
+        services=1000,
+        configmaps=500,
+        requests=300,
+        runs=3,
+        creates=40,
+        batch=10,
+        proxies=3,
+        mirrored=100,
+        mirror_changes=60,
+    ),
+    "full": Size(
+        deployments=40_000,
+        services=40_000,
+        configmaps=20_000,
+        requests=2000,
+        runs=5,
+        creates=200,
+        batch=20,
+        proxies=10,
+        mirrored=1000,
+        mirror_changes=600,
+    ),
 }
 
 
@@ -68,11 +104,12 @@ def summary(latencies: list[float], seconds: float) -> dict[str, float]:
 
 
 class Bench:
-    def __init__(self, workdir: Path, size: Size, say: Callable[[str], None]) -> None:
+    def __init__(self, workdir: Path, size: Size, say: Callable[[str], None], *, peer: bool = False) -> None:
         self.workdir = workdir
         self.size = size
         self.say = say
         self.env = DevEnvironment(workdir / "dev")
+        self.peer = Kyverno(workdir / "kyverno", self.env.kubeconfig) if peer else None
         self.settings = Settings()
         self.server_pid = 0
         self.server_port = 0
@@ -120,7 +157,8 @@ class Bench:
                 return int(line.split()[1]) / 1024
         return 0.0
 
-    def load(self, path: str, body: bytes, count: int) -> dict[str, float]:
+    def load(self, path: str, body: bytes, count: int) -> tuple[list[float], float]:
+        """Latencies of ``count`` requests on one keep-alive connection, and the seconds they took."""
         body_file = self.workdir / "body.json"
         body_file.write_bytes(body)
         url = f"https://127.0.0.1:{self.server_port}{path}"
@@ -133,10 +171,11 @@ class Bench:
         answer = json.loads(done.stdout)
         if answer["errors"]:
             raise RuntimeError(f"{path}: {len(answer['errors'])} failed requests, first {answer['errors'][0]}")
-        return summary(answer["latencies"], answer["seconds"])
+        return answer["latencies"], answer["seconds"]
 
-    def admissions(self) -> dict[str, dict[str, float]]:
-        """/mutate (typical and large) and /validate, against /noop with the same bodies."""
+    def admissions(self) -> dict[str, Any]:
+        """/mutate (typical and large) and /validate, against /noop with the same bodies; /noop and
+        /mutate of the typical review in alternating runs, the ratio of each run kept (its spread)."""
         typical = reviews.typical_deployment(NEW, OLD)
         large = reviews.large_deployment(NEW)
         typical_body = reviews.review_body(typical, operation="UPDATE", old=typical)
@@ -144,28 +183,118 @@ class Bench:
         proxy = Kube.connect(str(self.env.kubeconfig)).get("Service", OLD, "svc-moved") or {}
         validate_body = reviews.review_body(None, operation="DELETE", old=proxy)
         count = self.size.requests
-        figures = {}
+        figures: dict[str, Any] = {}
+        pairs: dict[str, tuple[list[float], float]] = {"noop": ([], 0.0), "mutate": ([], 0.0)}
+        runs = []
+        for path in ("/noop", "/mutate"):
+            self.load(path, typical_body, max(20, count // 10))  # warm up
+        for _ in range(self.size.runs):
+            run = {}
+            for name in pairs:
+                latencies, seconds = self.load(f"/{name}", typical_body, count)
+                run[name] = percentile(latencies, 0.5)
+                pairs[name] = (pairs[name][0] + latencies, pairs[name][1] + seconds)
+            runs.append(run["mutate"] / run["noop"])
+        figures |= {name: summary(*measured) for name, measured in pairs.items()}
+        figures["mutate_vs_noop_p50_runs"] = runs
         for name, path, body in (
-            ("noop", "/noop", typical_body),
-            ("mutate", "/mutate", typical_body),
             ("noop_large", "/noop", large_body),
             ("mutate_large", "/mutate", large_body),
             ("validate", "/validate", validate_body),
         ):
             self.load(path, body, max(20, count // 10))  # warm up
-            figures[name] = self.load(path, body, count)
+            figures[name] = summary(*self.load(path, body, count))
         return figures
 
-    def create_latency(self, kube: Kube) -> dict[str, dict[str, float]]:
-        """Deployment CREATE through the API server: into a migrating namespace (the webhook is called)
-        and into a plain one (it is not), interleaved."""
-        timings: dict[str, list[float]] = {"with": [], "without": []}
-        for n in range(self.size.creates):
-            for key, namespace in (("with", NEW), ("without", PLAIN)):
-                started = time.perf_counter()
-                kube.create(reviews.typical_deployment(namespace, OLD, name=f"create-{n}"))
-                timings[key].append(time.perf_counter() - started)
-        return {key: summary(values, sum(values)) for key, values in timings.items()}
+    def endpoint_figures(self, endpoint: str) -> dict[str, float]:
+        """The bench server's reviews answered on ``endpoint``, seconds spent deciding them, and API
+        reads made during admissions."""
+        text = self.get("/metrics")[1]
+        return {
+            "count": sample(text, "nsmigrate_admission_duration_seconds_count", endpoint=endpoint),
+            "sum": sample(text, "nsmigrate_admission_duration_seconds_sum", endpoint=endpoint),
+            "reads": sample(text, "nsmigrate_api_requests_total", verb="read", during_admission="true"),
+        }
+
+    def in_force(self, setup: str) -> Callable[[Kube, JsonObject], bool]:
+        """Whether a dry-run CREATE is now admitted by ``setup`` alone."""
+
+        def check(kube: Kube, probe: JsonObject) -> bool:
+            before = self.endpoint_figures("noop")["count"]
+            reply = kube.apply(probe, dry_run=True)
+            noop = self.endpoint_figures("noop")["count"] > before
+            nsmigrate = any(warning.startswith("nsmigrate:") for warning in reply.warnings)
+            kyverno = f".{OLD}.svc.cluster.local" in json.dumps(reply.body.get("spec")) and not nsmigrate
+            return {"noop": noop and not nsmigrate, "nsmigrate": nsmigrate and not noop, "kyverno": kyverno}[setup]
+
+        return check
+
+    def cached_objects_grew(self, count: int) -> Callable[[], None]:
+        """A wait for the bench server's cache to hold ``count`` more objects than now."""
+        floor = self.metric("nsmigrate_cache_objects") + count
+
+        def wait() -> None:
+            deadline = time.monotonic() + 30
+            while self.metric("nsmigrate_cache_objects") < floor and time.monotonic() < deadline:
+                time.sleep(0.05)
+
+        return wait
+
+    def create_latency(self, kube: Kube) -> dict[str, Any]:
+        """Deployment CREATE through the API server under each setup in alternating batches
+        (bench/creates.py), then how soon the proxy of a moved Service exists after the CREATE."""
+        url = f"https://127.0.0.1:{self.server_port}"
+        ca_bundle = Path(self.ca).read_bytes()
+        registrations = mutating_registrations(url=url, ca_bundle=ca_bundle, settings=self.settings)
+        setups = [
+            Setup("none", PLAIN),
+            Setup("noop", NEW, registrations["noop"], endpoint="noop", in_force=self.in_force("noop")),
+            Setup("nsmigrate", NEW, registrations["nsmigrate"], endpoint="mutate", in_force=self.in_force("nsmigrate")),
+        ]
+        if self.peer:
+            peer = self.peer
+            setups.append(
+                Setup("kyverno", PEER, in_force=self.in_force("kyverno"), after_batch=lambda: peer.drain(kube))
+            )
+        creates = Creates(kube, setups, old=OLD, metrics=self.endpoint_figures)
+        timings = creates.run(rounds=max(1, self.size.creates // self.size.batch), batch=self.size.batch)
+        proxies = {}
+        for setup in setups[2:]:
+            creates.activate(setup)
+            waiting = self.cached_objects_grew(2 * self.size.proxies)
+            proxies[setup.name] = proxy_delays(kube, setup, old=OLD, count=self.size.proxies, services_seen=waiting)
+        # The environment's own registration back, as the rest of the run expects it.
+        creates.activate(setups[0])
+        env_url = f"https://127.0.0.1:{self.env.webhook_port}"
+        kube.apply(registration.configurations(url=env_url, ca_bundle=ca_bundle, settings=self.settings)[0])
+        return {
+            "series": {name: summary(values, sum(values)) for name, values in timings.latencies.items()},
+            "server_ms": {name: statistics.median(values) * 1000 for name, values in timings.server.items()},
+            "reads_per_create": timings.reads,
+            "switch_ms_max": max(timings.switches) * 1000,
+            "proxy_seconds": proxies,
+            "peer_rss_mib": self.peer.rss_mib() if self.peer else {},
+        }
+
+    def breakdown(self, kube: Kube) -> dict[str, float]:
+        """In process: five confirmation GETs made together (as a first deploy of the typical Deployment
+        needs), and the size of the patch of that deploy."""
+        live = KubeCluster(Kube.connect(str(self.env.kubeconfig), timeout=5))
+        keys = [(NEW, f"svc{n}") for n in range(5)]
+        latencies = []
+        for _ in range(max(50, self.size.creates)):
+            started = time.perf_counter()
+            live.services_named(keys)
+            latencies.append(time.perf_counter() - started)
+        typical = reviews.typical_deployment(NEW, OLD, name="breakdown")
+        plan = plan_mutation(typical, live, self.settings, namespace=NEW, operation="CREATE")
+        return {
+            "confirmation_gets_p50_ms": percentile(latencies, 0.5) * 1000,
+            "confirmation_gets_p99_ms": percentile(latencies, 0.99) * 1000,
+            "patch_operations": float(len(plan.patch)),
+            "patch_bytes": float(len(json.dumps(plan.patch, separators=(",", ":")))),
+            "rewrites": float(len(plan.rewrites)),
+        }
 
     def fill(self, kube: Kube, fraction: float) -> int:
         """Deployments, Services and ConfigMaps in plain namespaces, created in parallel, up to
@@ -207,6 +336,7 @@ class Bench:
         kube.apply(seed.namespace(OLD, {labels.SOURCE: "true"}))
         kube.apply(seed.namespace(NEW, {labels.MIGRATE_FROM: OLD}))
         kube.apply(seed.namespace(PLAIN))
+        kube.apply(seed.namespace(PEER, {labels.MIGRATE_FROM: OLD, PEER_LABEL: "true"}))
         for n in range(5):
             kube.apply(seed.service(f"svc{n}", OLD, f"app{n}"))
         kube.apply(seed.service("svc-moved", NEW, "moved"))
@@ -253,11 +383,23 @@ class Bench:
         try:
             kube = Kube.connect(str(self.env.kubeconfig), timeout=30, pool_size=16)
             self.scenario(kube)
+            if self.peer:
+                self.say("starting Kyverno, the peer, with its policy ...")
+                self.peer.start(kube)
+                self.peer.apply_policy(kube)
             sync_seconds = self.start_server()
             self.wait_for_proxy(kube)
             steps = [self.step(sync_seconds)]
-            self.say("Deployment CREATE through the API server, with and without the webhook ...")
+            self.say("Deployment CREATE through the API server: no webhook, the no-op floor, nsmigrate"
+                     + (", Kyverno" if self.peer else "") + " ...")  # fmt: skip
             creates = self.create_latency(kube)
+            breakdown = self.breakdown(kube)
+            if self.peer:
+                self.peer.stop()  # the rest measures nsmigrate alone
+            self.say(
+                f"mirror lag: {self.size.mirrored} handed-over Services, {self.size.mirror_changes} slice changes ..."
+            )
+            mirror_lag = mirrorlag.measure(kube, services=self.size.mirrored, changes=self.size.mirror_changes, rate=20)
             for fraction in FILL_STEPS:
                 self.say(f"filling to {fraction:.0%} of {self.size.deployments} Deployments, {self.size.services} "
                          f"Services, {self.size.configmaps} ConfigMaps ...")  # fmt: skip
@@ -266,6 +408,8 @@ class Bench:
                 steps.append(self.step(self.start_server()))
             reads = self.metric("nsmigrate_api_requests_total", verb="read", during_admission="true")
         finally:
+            if self.peer:
+                self.peer.stop()
             if self.server_pid:
                 stop_pid(self.server_pid)
             self.env.down()
@@ -274,6 +418,8 @@ class Bench:
             "small": steps[0]["admissions"],
             "large": steps[-1]["admissions"],
             "creates": creates,
+            "breakdown": breakdown,
+            "mirror_lag_seconds": mirror_lag,
             "objects_small": steps[0]["objects"],
             "objects_large": steps[-1]["objects"],
             "rss_mib_small": steps[0]["rss_mib"],
@@ -284,13 +430,24 @@ class Bench:
 
 
 def ratios(raw: dict[str, Any]) -> dict[str, float]:
-    small, large, creates = raw["small"], raw["large"], raw["creates"]
-    return {
+    small, large, creates = raw["small"], raw["large"], raw["creates"]["series"]
+    runs = [ratio for step in raw["steps"] for ratio in step["admissions"]["mutate_vs_noop_p50_runs"]]
+
+    def create_ratio(key: str, series: str, baseline: str, quantile: str) -> dict[str, float]:
+        if series not in creates or baseline not in creates:
+            return {}
+        return {f"{key}_{quantile}": creates[series][f"{quantile}_ms"] / creates[baseline][f"{quantile}_ms"]}
+
+    figures = {
         "mutate_vs_noop_p50": small["mutate"]["p50_ms"] / small["noop"]["p50_ms"],
         "mutate_vs_noop_p99": small["mutate"]["p99_ms"] / small["noop"]["p99_ms"],
+        "mutate_vs_noop_p50_min": min(runs),
+        "mutate_vs_noop_p50_max": max(runs),
         "large_mutate_vs_noop_p50": small["mutate_large"]["p50_ms"] / small["noop_large"]["p50_ms"],
-        "create_with_vs_without_p50": creates["with"]["p50_ms"] / creates["without"]["p50_ms"],
-        "create_with_vs_without_p99": creates["with"]["p99_ms"] / creates["without"]["p99_ms"],
+        "create_with_vs_without_p50": creates["nsmigrate"]["p50_ms"] / creates["none"]["p50_ms"],
+        "create_with_vs_without_p99": creates["nsmigrate"]["p99_ms"] / creates["none"]["p99_ms"],
+        "noop_webhook_vs_without_p50": creates["noop"]["p50_ms"] / creates["none"]["p50_ms"],
+        "noop_webhook_vs_without_p99": creates["noop"]["p99_ms"] / creates["none"]["p99_ms"],
         "scale_mutate_p50_ratio": large["mutate"]["p50_ms"] / small["mutate"]["p50_ms"],
         "scale_validate_p50_ratio": large["validate"]["p50_ms"] / small["validate"]["p50_ms"],
         "rss_mib_small": raw["rss_mib_small"],
@@ -298,19 +455,34 @@ def ratios(raw: dict[str, Any]) -> dict[str, float]:
         "objects_large": raw["objects_large"],
         "sync_seconds_large": raw["sync_seconds_large"],
         "api_reads_on_admission": raw["api_reads_on_admission"],
+        "confirmation_reads_per_create": raw["creates"]["reads_per_create"].get("nsmigrate", 0.0),
     }
+    for quantile in ("p50", "p99"):
+        figures |= create_ratio("create_vs_noop_webhook", "nsmigrate", "noop", quantile)
+        figures |= create_ratio("create_vs_kyverno", "nsmigrate", "kyverno", quantile)
+        figures |= create_ratio("create_qualified_vs_noop_webhook", "nsmigrate_qualified", "noop", quantile)
+    figures["mirror_lag_p50_ms"] = percentile(raw["mirror_lag_seconds"], 0.5) * 1000
+    figures["mirror_lag_p99_ms"] = percentile(raw["mirror_lag_seconds"], 0.99) * 1000
+    for setup, delays in raw["creates"]["proxy_seconds"].items():
+        figures[f"proxy_seconds_{setup}_p50"] = percentile(delays, 0.5)
+        figures[f"proxy_seconds_{setup}_max"] = max(delays)
+    if raw["creates"]["peer_rss_mib"]:
+        figures["kyverno_rss_mib"] = sum(raw["creates"]["peer_rss_mib"].values())
+    return figures
 
 
 def table(raw: dict[str, Any], figures: dict[str, float]) -> str:
     rows = ["| measurement | p50 ms | p99 ms | req/s |", "|---|---|---|---|"]
     for step in raw["steps"]:
         for name, result in step["admissions"].items():
+            if not isinstance(result, dict):
+                continue
             rows.append(
                 f"| {name} ({step['objects']:.0f} objects) | {result['p50_ms']:.2f} | {result['p99_ms']:.2f} | "
                 f"{result['per_second']:.0f} |"
             )
-    for key, result in raw["creates"].items():
-        rows.append(f"| Deployment CREATE {key} webhook | {result['p50_ms']:.2f} | {result['p99_ms']:.2f} | |")
+    for key, result in raw["creates"]["series"].items():
+        rows.append(f"| Deployment CREATE, {key} | {result['p50_ms']:.2f} | {result['p99_ms']:.2f} | |")
     rows += ["", "| figure | value |", "|---|---|"]
     rows += [f"| {key} | {value:.3f} |" for key, value in figures.items()]
     return "\n".join(rows)
@@ -318,12 +490,13 @@ def table(raw: dict[str, Any], figures: dict[str, float]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench")
-    parser.add_argument("--full", action="store_true", help="10,000-object sizes (default: quick)")
+    parser.add_argument("--full", action="store_true", help="100,000-object sizes (default: quick)")
+    parser.add_argument("--peer", action="store_true", help="Kyverno beside nsmigrate (built by build.sh kyverno)")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     size = SIZES["full" if args.full else "quick"]
     with tempfile.TemporaryDirectory(prefix="nsmigrate-bench-") as scratch:
-        raw = Bench(Path(scratch), size, say=lambda text: print(text, flush=True)).run()
+        raw = Bench(Path(scratch), size, say=lambda text: print(text, flush=True), peer=args.peer).run()
     figures = ratios(raw)
     args.out.write_text(json.dumps({**figures, "size": "full" if args.full else "quick", "raw": raw}, indent=2))
     print(table(raw, figures))

@@ -2,27 +2,29 @@
 
     python -m bench.server [serve flags]  (as ``nsmigrate serve``)
 
-``POST /noop`` decodes the review exactly as /mutate does and answers "allowed": TLS, gunicorn,
-Flask and JSON, without nsmigrate's decisions.
+``POST /noop`` goes through the very handler /mutate has (client check, decode, metrics, encode) with
+a decision that is always "allowed", no patch: TLS, gunicorn, Flask and JSON, without nsmigrate's
+decisions. The benchmark registers it with the API server exactly as /mutate is (bench/creates.py),
+so it is never a production route.
 """
 
 from __future__ import annotations
 
 import sys
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask
 
 from webhook.cli import serve as cli
 from webhook.core import review, settings
+from webhook.core.settings import Settings
 from webhook.http import server
+from webhook.http.app import _endpoint
 from webhook.kube.client import Kube
 
 
-def with_noop(app: Flask) -> Flask:
-    def noop() -> Response:
-        admission = review.decode(request.get_data(cache=False))
-        return jsonify(review.encode(admission["uid"], review.allowed()))
-
+def with_noop(app: Flask, config: Settings) -> Flask:
+    metrics = app.extensions["nsmigrate.metrics"]
+    noop = _endpoint("noop", lambda admission: review.allowed(), config, metrics)
     app.add_url_rule("/noop", "noop", noop, methods=["POST"])
     return app
 
@@ -33,7 +35,7 @@ def main(argv: list[str]) -> None:
     server.check_client_verification(config)
     if config.cert_secret:
         server.certificate_keeper(config, Kube.connect(config.kubeconfig))
-    server.WebhookServer(config, app_factory=lambda: with_noop(server.default_app(config))).run()
+    server.WebhookServer(config, app_factory=lambda: with_noop(server.default_app(config), config)).run()
 
 
 if __name__ == "__main__":

@@ -6,19 +6,23 @@
 #   webhook/dev/build.sh all             also kube-controller-manager, kube-scheduler,
 #                                               kube-proxy, kubectl, kwok, coredns and helm
 #   webhook/dev/build.sh kwok helm ...   just those
+#   webhook/dev/build.sh kyverno         the benchmark's peer (not in "all"): Kyverno's admission and
+#                                               background controllers, and its CRDs
 #   KUBEBUILDER_ASSETS=/dir .../build.sh        etcd and kube-apiserver (and kube-controller-manager, kubectl)
 #                                               are taken from there when present, not built
 #
 # Recipe for Kubernetes: a throw-away wrapper module requires k8s.io/kubernetes and replaces every
 # staging module that upstream go.mod lists (`k8s.io/x => ./staging/src/k8s.io/x`) with its published
 # v0.Y.Z; the same trick builds etcd's server module at the version Kubernetes pins in
-# build/dependencies.yaml. kwok, CoreDNS and Helm have no such replaces: `go install` builds them.
+# build/dependencies.yaml, and Kyverno with the `go` line and the `replace`s of its own go.mod.
+# kwok, CoreDNS and Helm have no such replaces: `go install` builds them.
 set -euo pipefail
 
 K8S_VERSION="${NSMIGRATE_K8S_VERSION:-v1.37.2}"
 KWOK_VERSION="${NSMIGRATE_KWOK_VERSION:-v0.8.0}"
 COREDNS_VERSION="${NSMIGRATE_COREDNS_VERSION:-v1.15.0}"
 HELM_VERSION="${NSMIGRATE_HELM_VERSION:-v3.22.0}"
+KYVERNO_VERSION="${NSMIGRATE_KYVERNO_VERSION:-v1.19.1}"
 CACHE_ROOT="${NSMIGRATE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/nsmigrate}"
 OUT="$CACHE_ROOT/bin/k8s-$K8S_VERSION"
 TOOLS="$CACHE_ROOT/bin/tools"
@@ -43,7 +47,8 @@ where() {  # binary -> the path it has or will have
     kwok) echo "$TOOLS/kwok-$KWOK_VERSION/kwok" ;;
     coredns) echo "$TOOLS/coredns-$COREDNS_VERSION/coredns" ;;
     helm) echo "$TOOLS/helm-$HELM_VERSION/helm" ;;
-    *) log "unknown binary $1 (known: ${ALL[*]})"; exit 2 ;;
+    kyverno) echo "$TOOLS/kyverno-$KYVERNO_VERSION/kyverno" ;;
+    *) log "unknown binary $1 (known: ${ALL[*]} kyverno)"; exit 2 ;;
   esac
 }
 
@@ -101,6 +106,40 @@ build_etcd() {  # the etcd release Kubernetes is tested with
   mv "$OUT/server" "$OUT/etcd"  # go names a .../server/v3 binary "server"
 }
 
+# Prints the `replace` directives of a go.mod (one-line and block forms) as one-line directives.
+all_replaces() {
+  awk '
+    /^replace *\(/ { inblock = 1; next }
+    inblock && /^\)/ { inblock = 0; next }
+    inblock && NF { print "replace " $0 }
+    /^replace [^(]/ { print }' "$1"
+}
+
+build_kyverno() {  # admission and background controllers, and the CRDs they need, into one folder
+  local module=github.com/kyverno/kyverno gomod source target dir
+  gomod=$(module_json "$module@$KYVERNO_VERSION" GoMod)
+  source=$(module_json "$module@$KYVERNO_VERSION" Dir)
+  target=$(dirname "$(where kyverno)")
+  dir="$CACHE_ROOT/work/kyverno"
+  rm -rf "$dir" && mkdir -p "$dir" "$target/crds"
+  {
+    printf 'module nsmigrate.local/kyverno-build\n\n'
+    grep -m1 '^go ' "$gomod"
+    all_replaces "$gomod"
+  } >"$dir/go.mod"
+  log "kyverno $KYVERNO_VERSION: $(grep -c '^replace' "$dir/go.mod") replace(s) taken from its go.mod"
+  (
+    cd "$dir"
+    go get "$module/cmd/kyverno@$KYVERNO_VERSION" "$module/cmd/background-controller@$KYVERNO_VERSION" >&2
+    go build -trimpath -ldflags "-s -w" -o "$dir/bin/" "$module/cmd/kyverno" "$module/cmd/background-controller" >&2
+  )
+  for group in kyverno policyreport reports policies.kyverno.io; do
+    cp "$source/config/crds/$group"/*.yaml "$target/crds/"
+  done
+  mv "$dir/bin/background-controller" "$target/kyverno-background-controller"
+  mv "$dir/bin/kyverno" "$target/kyverno"  # last: its presence says the folder is complete
+}
+
 install_tool() {  # binary package version
   local target
   target=$(dirname "$(where "$1")")
@@ -133,6 +172,7 @@ if [ ${#missing[@]} -gt 0 ]; then
         ;;
       coredns) install_tool coredns github.com/coredns/coredns "$COREDNS_VERSION" ;;
       helm) install_tool helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION" ;;
+      kyverno) build_kyverno ;;
     esac
   done
   [ ${#kubernetes[@]} -eq 0 ] || build_kubernetes "${kubernetes[@]}"
