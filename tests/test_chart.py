@@ -1,6 +1,7 @@
 """The Helm chart: lint, rendering in each certificate mode, guards, and deploy/ kept in step."""
 
 import dataclasses
+import json
 import subprocess
 from typing import Any
 
@@ -27,10 +28,10 @@ def test_deploy_manifests_are_the_rendered_chart() -> None:
 
 
 def test_default_rendering_has_every_piece() -> None:
-    assert sorted(kinds(chart.render())) == sorted(
+    assert sorted(kinds(chart.render(skip_tests=True))) == sorted(
         [
             "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "Service", "Deployment",
-            "PodDisruptionBudget", "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration", "Pod",
+            "PodDisruptionBudget", "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration",
         ]
     )  # fmt: skip
 
@@ -150,3 +151,38 @@ def test_cert_manager_makes_the_client_ca_and_the_api_servers_certificate() -> N
     client = certificates["nsmigrate-apiserver-client"]
     assert client["commonName"] == Settings().client_subject_names[0]
     assert client["usages"] == ["client auth", "digital signature"]
+
+
+def test_deploy_manifests_hold_no_helm_test_hooks() -> None:
+    assert "helm.sh/hook" not in chart.DEPLOY.read_text()
+
+
+def test_helm_test_asks_the_api_server_for_a_dry_run_that_comes_back_mutated() -> None:
+    documents = [
+        doc for doc in yaml.safe_load_all(chart.render(show_only=["templates/tests/test-admission.yaml"])) if doc
+    ]
+    assert all(doc["metadata"]["annotations"]["helm.sh/hook"] == "test" for doc in documents)
+    by_kind = {doc["kind"]: doc for doc in documents}
+    old, new = (doc["metadata"] for doc in documents if doc["kind"] == "Namespace")
+    assert new["labels"]["nsmigrate.io/migrate-from"] == old["name"]
+    assert by_kind["Service"]["metadata"]["namespace"] == old["name"]
+    pod = by_kind["Pod"]["spec"]
+    assert pod["containers"][0]["command"] == [
+        "nsmigrate", "check", "--namespace", new["name"], "--service", by_kind["Service"]["metadata"]["name"],
+        "--timeout", "60",
+    ]  # fmt: skip
+    assert pod["serviceAccountName"] == by_kind["ServiceAccount"]["metadata"]["name"]
+    assert by_kind["Role"]["metadata"]["namespace"] == new["name"]
+    assert by_kind["Role"]["rules"] == [{"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["create"]}]
+    assert by_kind["RoleBinding"]["subjects"][0]["name"] == pod["serviceAccountName"]
+    created_first = {doc["kind"]: int(doc["metadata"]["annotations"]["helm.sh/hook-weight"]) for doc in documents}
+    assert created_first["Namespace"] < created_first["Role"] < created_first["Pod"]
+
+
+def test_monitoring_is_off_by_default_and_renders_when_asked_for() -> None:
+    assert not {"PrometheusRule", "ConfigMap"} & set(kinds(chart.render()))
+    rendered = chart.render("prometheusRule.enabled=true", "grafanaDashboard.enabled=true")
+    documents = {doc["kind"]: doc for doc in yaml.safe_load_all(rendered) if doc}
+    assert documents["ConfigMap"]["metadata"]["labels"]["grafana_dashboard"] == "1"
+    assert json.loads(documents["ConfigMap"]["data"]["nsmigrate.json"])["uid"] == "nsmigrate"
+    assert documents["PrometheusRule"]["spec"]["groups"][0]["rules"]

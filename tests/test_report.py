@@ -19,6 +19,17 @@ def test_the_call_graph_of_the_seed_draws_who_calls_whom() -> None:
     assert report.dot(graph).startswith("digraph")
 
 
+def test_the_call_graph_draws_pod_name_and_argument_callers_to_their_service() -> None:
+    caller = seed.deployment("reader", "foobar", {"BROKERS": "kafka-0.kafka:9092"})
+    caller["spec"]["template"]["spec"]["containers"][0]["args"] = ["--upstream", "serviceb"]
+    cluster = MemoryCluster.of(*seed.old_namespace(), seed.service("kafka", "foobar", "kafka"), caller)
+    graph = report.call_graph(cluster, SETTINGS, namespaces=["foobar"])
+    assert {edge.service for edge in graph.edges if edge.caller == "foobar/deployment reader"} == {
+        "foobar/service kafka",
+        "foobar/service serviceb",
+    }
+
+
 def test_audit_entries_come_from_events_and_log_lines_newest_first() -> None:
     events = [
         {"reason": "ProxyDeletionDenied", "lastTimestamp": "2026-11-27T07:00:00Z",

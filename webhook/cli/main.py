@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from webhook.cli import audit, certs, demo, dev, finalize, graph, handover, plan, serve, status
+from webhook.cli import audit, certs, check, demo, dev, finalize, graph, handover, plan, serve, status
 
 DEV_DIR = Path("~/.cache/nsmigrate/dev")
 """Where ``dev up`` keeps its state; expanded when used, not at import."""
@@ -85,6 +85,9 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("-o", "--output", choices=formats, default=formats[0], help="output format")
         command.set_defaults(run=run)
     graph_parser.add_argument("--out", type=Path, help="with -o png: the file to write (default graph.png)")
+
+    check_help = "admission goes through nsmigrate: a dry-run create via the API server (`helm test`)"
+    commands.add_parser("check", help=check_help, parents=[check.arguments()]).set_defaults(run=check.run)
 
     for name, run, text in (
         (

@@ -14,7 +14,7 @@ from webhook.core.callers import Caller, callers_of, old_names
 from webhook.core.cluster import ClusterView
 from webhook.core.configmaps import plan_configmap_mutation
 from webhook.core.handover import Handover, finalize_problems, owner_of, pending_handovers
-from webhook.core.hosts import dns_name, is_short
+from webhook.core.hosts import is_short, lookup_names
 from webhook.core.mirror import plan_mirror, serving
 from webhook.core.mutation import plan_mutation
 from webhook.core.mutation import rewrite_warning as _rewrite_warning
@@ -269,12 +269,17 @@ def _served(workloads: Iterable[Workload]) -> list[Workload]:
 
 
 def _resolve(view: ClusterView, host: str, namespace: str, settings: Settings) -> Service | None:
-    """The Service a host found in ``namespace`` reaches, if it is one of the cluster's."""
-    if is_short(host):
-        return view.service(namespace, dns_name(host))
-    parts = dns_name(host).split(".")
-    if len(parts) >= 2 and dns_name(host) in old_names(parts[0], parts[1], settings.cluster_domain):
-        return view.service(parts[1], parts[0])
+    """The Service a host found in ``namespace`` reaches (itself, or the one a pod name sits under), if
+    it is one of the cluster's."""
+    for name in lookup_names(host):
+        if is_short(name):
+            found = view.service(namespace, name)
+        else:
+            parts = name.split(".")
+            in_cluster = len(parts) >= 2 and name in old_names(parts[0], parts[1], settings.cluster_domain)
+            found = view.service(parts[1], parts[0]) if in_cluster else None
+        if found is not None:
+            return found
     return None
 
 

@@ -37,9 +37,15 @@ def helm(*args: str) -> str:
     return done.stdout
 
 
-def render(*sets: str, namespace: str = NAMESPACE, files: Sequence[str] = (), show_only: Sequence[str] = ()) -> str:
+def render(
+    *sets: str,
+    namespace: str = NAMESPACE,
+    files: Sequence[str] = (),
+    show_only: Sequence[str] = (),
+    skip_tests: bool = False,
+) -> str:
     """``helm template`` of the chart with ``--set`` values, ``--set-file`` values and ``--show-only``."""
-    arguments: list[str] = []
+    arguments: list[str] = ["--skip-tests"] if skip_tests else []
     for value in sets:
         arguments += ["--set", value]
     for value in files:
@@ -50,7 +56,8 @@ def render(*sets: str, namespace: str = NAMESPACE, files: Sequence[str] = (), sh
 
 
 def deploy_manifests() -> str:
-    return HEADER + render()
+    """The chart without its ``helm test`` hooks: test namespaces and pods are no part of an install."""
+    return HEADER + render(skip_tests=True)
 
 
 def main(argv: Sequence[str]) -> int:

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import math
 import re
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
 from contextvars import ContextVar
+from pathlib import Path
 
+from cryptography import x509
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+
+from webhook.core.report import ProxyStatus
 
 IN_ADMISSION: ContextVar[bool] = ContextVar("in_admission", default=False)
 """True while a thread decides an admission review: API calls made then are counted apart."""
@@ -101,6 +110,17 @@ class Metrics:
             "nsmigrate_mirror_slice_writes", "EndpointSlice writes of the mirror.", ["verb"], registry=self.registry
         )
 
+        self.certificate_expiry = Gauge(
+            "nsmigrate_certificate_expiry_timestamp_seconds",
+            "When the serving certificate on disk (the one new connections get) expires, in Unix seconds.",
+            registry=self.registry,
+        )
+        self.proxy_callers = ProxyCallers()
+        self.registry.register(self.proxy_callers)
+
+    def follow_certificate(self, cert_file: str) -> None:
+        self.certificate_expiry.set_function(lambda: _not_after(Path(cert_file)))
+
     def count_untrusted_handshake(self) -> None:
         self.refused.labels(reason="untrusted-certificate").inc()
 
@@ -110,6 +130,42 @@ class Metrics:
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+class ProxyCallers:
+    """``nsmigrate_proxy_callers{proxy, kind}``: the callers each proxy still has, as ``nsmigrate status``
+    counts them; computed at scrape time, at most once per ``every`` seconds (a caller search reads
+    every workload in the cache)."""
+
+    NAME = "nsmigrate_proxy_callers"
+    HELP = "Callers a proxy still has (0: safe to delete), by proxy (namespace/name) and kind."
+
+    def __init__(self, *, every: float = 60.0) -> None:
+        self.statuses: Callable[[], Iterable[ProxyStatus]] = list
+        self.every = every
+        self._lock = threading.Lock()
+        self._at = -math.inf
+        self._counts: list[tuple[str, str, int]] = []
+
+    def describe(self) -> Iterator[GaugeMetricFamily]:
+        yield GaugeMetricFamily(self.NAME, self.HELP, labels=["proxy", "kind"])
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        with self._lock:
+            if time.monotonic() - self._at >= self.every:
+                self._counts = [(s.proxy, s.kind, len(s.callers)) for s in self.statuses()]
+                self._at = time.monotonic()
+            family = GaugeMetricFamily(self.NAME, self.HELP, labels=["proxy", "kind"])
+            for proxy, kind, callers in self._counts:
+                family.add_metric([proxy, kind], float(callers))
+        yield family
+
+
+def _not_after(cert_file: Path) -> float:
+    try:
+        return x509.load_pem_x509_certificate(cert_file.read_bytes()).not_valid_after_utc.timestamp()
+    except (OSError, ValueError):
+        return math.nan
 
 
 def sample(text: str, name: str, **labels: str) -> float:

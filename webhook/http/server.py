@@ -19,7 +19,7 @@ from typing import Any
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
-from webhook.core import logs
+from webhook.core import logs, report
 from webhook.core.mirror import NOTE_REASONS, SliceAction
 from webhook.core.settings import Settings
 from webhook.http.app import create_app
@@ -120,6 +120,8 @@ def default_app(settings: Settings) -> Flask:
     metrics.cache_synced.set_function(lambda: float(cache.synced))
     metrics.cache_objects.set_function(lambda: float(cache.size()))
     metrics.leader.set_function(lambda: float(elector.leader))
+    metrics.follow_certificate(settings.cert_file)
+    metrics.proxy_callers.statuses = lambda: report.proxy_statuses(cache, settings)
     return create_app(settings, cache, metrics=metrics, ready=lambda: cache.synced)
 
 
