@@ -174,6 +174,7 @@ class _Answer(BaseHTTPRequestHandler):
     """Answers every GET with the name of the pod that owns the address, keeping connections alive."""
 
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out as they are written, not 40 ms later
     server: PodServer
     timeout = 60
 
@@ -293,6 +294,13 @@ class DataPath:
         self.proxy_pid = 0
         self.failures: list[str] = []
         """What went wrong in the harness's own threads (a test asserts there is nothing)."""
+        self.journal: list[str] = []
+        """What the harness did when (``clock``): addresses served, gone, retired."""
+        self.epoch = time.monotonic()
+
+    def clock(self) -> float:
+        """Seconds since the data path was made: the one time line of its journal and its clients."""
+        return time.monotonic() - self.epoch
 
     @property
     def dns_port(self) -> int:
@@ -385,7 +393,9 @@ class DataPath:
         run(*ns, "address", "add", f"{self.inner_ip}/30", "dev", inner_end)
         run(*ns, "link", "set", inner_end, "up")
         # No default route: service addresses go to lo, where only kube-proxy's translation leads anywhere.
-        run(*ns, "route", "add", SERVICE_RANGE, "dev", "lo")
+        # Clients speak from the veth address, never from a pod's: a pod that goes must not take
+        # connections of other clients with it.
+        run(*ns, "route", "add", SERVICE_RANGE, "dev", "lo", "src", self.inner_ip)
 
     def _forward(self) -> None:
         apiserver_port = self.dev.control_plane.apiserver_port
@@ -412,7 +422,6 @@ class DataPath:
             f"--kubeconfig={self._kubeconfig()}",
             f"--proxy-mode={self.mode}",
             f"--hostname-override={self.node}",
-            "--cluster-cidr=10.244.0.0/16",
             "--conntrack-max-per-core=0",  # nf_conntrack_max is global: not this namespace's to set
             "--healthz-bind-address=127.0.0.1:10256",
             "--metrics-bind-address=127.0.0.1:10249",
@@ -484,14 +493,15 @@ class DataPath:
         """Serve every present pod; mark the addresses of the others as leaving."""
         with self.lock:
             wanted = {pod.ip: pod for pod in present.values()}
-            now = time.monotonic()
             for ip, known in self.served.items():
                 if ip not in wanted and known.leaving_since is None:
-                    known.leaving_since = now
+                    known.leaving_since = time.monotonic()
+                    self.journal.append(f"{self.clock():.3f} gone {ip} {known.pod}")
             for ip, pod in wanted.items():
                 if ip not in self.served:
                     run("ip", "-n", self.name, "address", "add", f"{ip}/32", "dev", "lo")
                     self.served[ip] = Served(pod.key)
+                    self.journal.append(f"{self.clock():.3f} serve {ip} {pod.key}")
                 served = self.served[ip]
                 served.pod, served.dns_name, served.grace, served.leaving_since = pod.key, pod.dns_name, pod.grace, None
                 for port in pod.ports:
@@ -509,11 +519,11 @@ class DataPath:
                 continue
             rules = run("ip", "netns", "exec", self.name, *RULESET[self.mode])
             for ip, served in leaving.items():
-                if (
-                    not self._unreachable(ip, served, rules)
-                    and time.monotonic() - (served.leaving_since or 0) < served.grace
-                ):
+                unreachable = self._unreachable(ip, served, rules)
+                if not unreachable and time.monotonic() - (served.leaving_since or 0) < served.grace:
                     continue
+                why = "unreachable" if unreachable else "grace period over"
+                self.journal.append(f"{self.clock():.3f} retire {ip} {served.pod} ({why})")
                 with self.lock:
                     if served.leaving_since is None:  # came back meanwhile (the address was reused)
                         continue
@@ -609,20 +619,27 @@ def resolved_once(datapath: DataPath, *, host: str, namespace: str, port: int) -
 
 @dataclass
 class KeepAlive:
-    """A client that resolved once and keeps one connection open; when the server closes it, one
-    reconnect (counted) and the request again: a request is good only if that succeeds."""
+    """A client that resolved once and keeps one connection open. When the server ends it gracefully,
+    the next request opens another; when it breaks under a request, one reconnect and the request
+    again: that request is good only if the second attempt succeeds."""
 
     datapath: DataPath
     host: str
     namespace: str
     port: int
     connection: http.client.HTTPConnection | None = None
+    reopened: int = 0
+    """Connections opened again after the server ended one gracefully ("Connection: close")."""
     reconnects: int = 0
+    """Connections opened again after one broke under a request (that request sent again)."""
 
     def __call__(self) -> str:
         if self.connection is None:
             address = _resolved(self.datapath, self.host, self.namespace)
             self.connection = http.client.HTTPConnection(address, self.port, timeout=REQUEST_TIMEOUT)
+            self.connection.connect()
+        elif self.connection.sock is None:  # http.client opens a new one for this request
+            self.reopened += 1
         try:
             return self._send(self.connection)
         except (ConnectionError, http.client.BadStatusLine):  # closed by the server: once more, on a new one
@@ -651,7 +668,7 @@ class Load:
     """Clients inside the namespace, each in its own thread, making requests back to back (paced
     at ``pace`` seconds) until the context exits."""
 
-    def __init__(self, datapath: DataPath, clients: Mapping[str, Request], *, pace: float = 0.01) -> None:
+    def __init__(self, datapath: DataPath, clients: Mapping[str, Request], *, pace: float = 0.002) -> None:
         self.datapath = datapath
         self.clients = dict(clients)
         self.pace = pace
@@ -695,4 +712,4 @@ class Load:
                 try:
                     tally.answers[request()] += 1
                 except Exception as error:
-                    tally.failed.append(f"{time.monotonic() - self.started:.2f}s {error!r}")
+                    tally.failed.append(f"{self.datapath.clock():.3f} {error!r}")

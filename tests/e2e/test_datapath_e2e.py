@@ -4,19 +4,21 @@ clients call through every step of a migration."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.conftest import SETTINGS
-from tests.e2e.datapath import DataPath, Request, ask
+from tests.e2e.datapath import DataPath, KeepAlive, Load, Request, ask, every_lookup, resolved_once
 from tests.e2e.helpers import eventually
+from webhook.core import labels
 from webhook.core.objects import JsonObject
 from webhook.dev import seed
 from webhook.dev.controlplane import COMPONENTS
 from webhook.dev.environment import DevEnvironment
-from webhook.kube.client import Kube
+from webhook.kube.client import Kube, path_of
 
 pytestmark = pytest.mark.e2e
 
@@ -113,3 +115,102 @@ def test_kube_proxy_routes_cluster_ip_to_fake_pods(datapath: DataPath, kube: Kub
         datapath.run_inside(ask(unused, 80, timeout=1))
     assert datapath.failures == []
     print(f"kube-proxy ({datapath.mode}) routed {cluster_ip}:80 to {sorted(blue)}, then to {sorted(green)}")
+
+
+def handed_over(kube: Kube, namespace: str, name: str) -> bool:
+    """The old Service has given up its selector: its endpoints now come from the new side."""
+    return not (kube.get("Service", namespace, name) or {}).get("spec", {}).get("selector")
+
+
+def mirrored(kube: Kube, namespace: str, name: str) -> list[str]:
+    """Ready addresses of the EndpointSlices nsmigrate keeps for a handed-over Service."""
+    selector = f"{labels.SERVICE_NAME}={name},{labels.SLICE_MANAGED_BY}={labels.SLICE_MANAGER}"
+    path = f"/apis/discovery.k8s.io/v1/namespaces/{namespace}/endpointslices"
+    slices = kube.request("GET", path, query=[("labelSelector", selector)]).body.get("items") or []
+    return [
+        address
+        for piece in slices
+        for endpoint in piece.get("endpoints") or ()
+        if (endpoint.get("conditions") or {}).get("ready")
+        for address in endpoint["addresses"]
+    ]
+
+
+def retire(kube: Kube, kind: str, namespace: str, name: str) -> None:
+    """As a migration ends: scale the old workload to zero, wait for its pods to go, delete it."""
+    kube.request(
+        "PATCH", path_of(kind, namespace, name), body={"spec": {"replicas": 0}},
+        content_type="application/merge-patch+json",
+    )  # fmt: skip
+
+    def gone() -> bool:
+        return not any(pod["metadata"]["labels"].get("app") == name for pod in kube.list_all("Pod", namespace))
+
+    eventually(gone, timeout=60)
+    kube.delete(kind, namespace, name)
+
+
+def application(namespace: str) -> list[JsonObject]:
+    """``app`` (a Deployment of two behind a Service, port 80 -> "http") and ``db`` (a StatefulSet of
+    one behind a headless Service, its pod known as ``db-0.db``)."""
+    database = deployment("db", namespace, app="db", replicas=1)
+    database["kind"] = "StatefulSet"
+    database["spec"] |= {"serviceName": "db", "podManagementPolicy": "Parallel"}
+    headless = service("db", namespace, app="db")
+    headless["spec"] |= {"clusterIP": "None", "ports": [{"name": "http", "port": 8080, "targetPort": 8080}]}
+    return [service("app", namespace, app="app"), deployment("app", namespace, app="app"), headless, database]
+
+
+def test_no_request_fails_through_kube_proxy_during_a_migration(datapath: DataPath, kube: Kube) -> None:
+    """app and db move: deployed in the new namespace, handed over automatically once Available, the
+    old workloads scaled to zero and deleted; four kinds of client call the old names all along."""
+    old, new = "dp-old", "dp-new"
+    for manifest in [seed.namespace(old, {labels.SOURCE: "true"}), *application(old), seed.new_namespace(new, old=old)]:
+        kube.apply(manifest)
+    eventually(lambda: len(served_pods(datapath, old)) == 3, timeout=60)
+    before = (kube.get("Service", old, "app") or {})["spec"]
+    clients: dict[str, Request] = {
+        "resolves every request": every_lookup(datapath, host="app", namespace=old, port=80),
+        "resolved once, keeps the IP": resolved_once(datapath, host="app", namespace=old, port=80),
+        "keep-alive connection": (keep_alive := KeepAlive(datapath, host="app", namespace=old, port=80)),
+        "pod name db-0.db": every_lookup(datapath, host="db-0.db", namespace=old, port=8080),
+    }
+    for request in clients.values():  # kube-proxy and CoreDNS have caught up with the old side
+        eventually(functools.partial(answers, datapath, request, 1), timeout=30)
+
+    load = Load(datapath, clients)
+    try:
+        with load:
+            load.wait_for(100)
+            for manifest in application(new):
+                kube.apply(manifest)
+            eventually(lambda: handed_over(kube, old, "app") and handed_over(kube, old, "db"), timeout=90)
+            load.wait_for(100)
+            retire(kube, "Deployment", old, "app")
+            retire(kube, "StatefulSet", old, "db")
+            eventually(lambda: not served_pods(datapath, old), timeout=60)  # the old pods have drained
+            load.wait_for(200)
+    finally:
+        print(f"\ndata path, kube-proxy in {datapath.mode} mode, clients ran {load.seconds:.1f} s:")
+        for kind, tally in load.tallies.items():
+            new_side = sum(count for pod, count in tally.answers.items() if pod.startswith(f"{new}/"))
+            print(f"  {kind}: {tally.sent} sent, {len(tally.failed)} failed, {new_side} answered by {new}")
+            for failure in tally.failed[:5]:
+                print(f"    at {failure}")
+        print(
+            f"  keep-alive: {keep_alive.reopened} re-opened after a graceful close, {keep_alive.reconnects} reconnects"
+        )
+        if any(tally.failed for tally in load.tallies.values()):
+            print("  harness journal:\n    " + "\n    ".join(datapath.journal))
+
+    for kind, tally in load.tallies.items():
+        assert tally.failed == [], kind
+        assert any(pod.startswith(f"{new}/") for pod in tally.answers), kind
+    kept = kube.get("Service", old, "app") or {}
+    after = kept["spec"]
+    assert (after["type"], after["clusterIP"], after["ports"]) == (before["type"], before["clusterIP"], before["ports"])
+    assert kept["metadata"]["labels"][labels.PROXY] == "true"
+    assert set(mirrored(kube, old, "app")) == {
+        ip for ip, pod in datapath.serving().items() if pod.startswith(f"{new}/app-")
+    }
+    assert datapath.failures == []
