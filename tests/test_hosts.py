@@ -115,6 +115,9 @@ def hosts(value: str, variable: str = "") -> list[str]:
         pytest.param("shop", "CHECKOUT_APP_NAME", [], id="app-name"),
         pytest.param("db", "DB_HOST_NAME", ["db"], id="host-name-is-a-host"),
         pytest.param("redis:7", "REDIS_IMAGE", [], id="image-and-its-tag"),
+        pytest.param('{"url": "http://prom:9090", "x": 1}', "", ["prom"], id="quoted-url-in-json"),
+        pytest.param("sh -c 'curl -f \"http://api:8080/health\"'", "", ["api"], id="quoted-url-in-a-script"),
+        pytest.param("[docs](http://docs/x)", "", ["docs"], id="url-in-brackets"),
     ],
 )
 def test_find_hosts_finds_each_shape(value: str, variable: str, expected: list[str]) -> None:

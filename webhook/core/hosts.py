@@ -16,15 +16,16 @@ _LABEL = r"[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _NAME = rf"{_LABEL}(?:\.{_LABEL})*\.?"
 _HOST_PORT = rf"(?:\[[0-9A-Fa-f:.]+\]|{_NAME}|[0-9.]+)(?::\d{{1,5}})?"
 
-# scheme://[userinfo@]host[:port][,host[:port]...] followed by the end of the authority.
+# scheme://[userinfo@]host[:port][,host[:port]...] followed by the end of the authority (quotes and
+# brackets end it too: "http://api:8080" in JSON, a shell script or a YAML file).
 # The scheme may itself hold colons (jdbc:postgresql://, influxdb:http://).
 _URL = re.compile(
     rf"""
     (?<![A-Za-z0-9+.-])(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*(?::[A-Za-z][A-Za-z0-9+.-]*)*)://
     (?:[^/?#\s;,@]*@)?
     (?P<authority>{_HOST_PORT}(?:,{_HOST_PORT})*)
-    (?=[/?#\s;,]|$)
-    (?P<rest>[/?#][^\s,;]*)?
+    (?=[/?#\s;,"'()<>\[\]{{}}|\\]|$)
+    (?P<rest>[/?#][^\s,;"'<>]*)?
     """,
     re.VERBOSE,
 )
@@ -154,9 +155,9 @@ def is_address_variable(variable: str) -> bool:
         return False
     if words[-1] in IDENTIFIER_WORDS and words[-2:] != ["HOST", "NAME"]:
         return False
+    # A flag named --service takes a Service *name* (peer-finder, ingress controllers), not an address.
     address = ADDRESS_WORDS - {"SERVICE"} if variable.startswith("-") else ADDRESS_WORDS
     return any(word in address for word in words)
-    # A flag named --service takes a Service *name* (peer-finder, ingress controllers), not an address.
 
 
 def find_hosts(value: str, *, variable: str = "", used_as_host: bool = False) -> tuple[HostRef, ...]:
