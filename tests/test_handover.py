@@ -9,14 +9,10 @@ import pytest
 
 from tests.memory import MemoryCluster
 from webhook.core import labels
-from webhook.core.handover import (
-    finalize_problems,
-    handover_manifest,
-    owner_of,
-    pending_handovers,
-    rollback_manifest,
-)
+from webhook.core.handover import finalize_problems, handover_manifest, pending_handovers, rollback_manifest
 from webhook.core.objects import JsonObject, Service, ServicePort
+from webhook.core.owners import owner_of
+from webhook.core.proxies import describe, plan_proxy
 from webhook.core.settings import Settings
 from webhook.dev import seed
 
@@ -157,3 +153,13 @@ def test_finalize_refuses_what_an_external_name_would_break(service: Service, po
 
 def test_finalize_accepts_a_compatible_cluster_ip_service() -> None:
     assert finalize_problems(mirrored(), Service("foo", "servicea", ports=(ServicePort(80),)), pod_names=False) == []
+
+
+def test_admission_warns_that_an_owned_live_service_waits() -> None:
+    owned = Service("foobar", "web", annotations={"meta.helm.sh/release-name": "legacy"})
+    plan = plan_proxy(target=TARGET, old_namespace="foobar", existing=owned, callers=[], cluster_domain="cluster.local")
+    warning = describe(plan, dry_run=False)
+    assert warning == (
+        "foobar/web is managed by Helm release legacy: not handed over automatically (see nsmigrate status)"
+    )
+    assert len(warning) < 120

@@ -8,9 +8,11 @@ import pytest
 
 from tests.memory import MemoryCluster
 from webhook.core import labels
-from webhook.core.mirror import MAX_ENDPOINTS, desired_slices, map_ports, plan_mirror
+from webhook.core.mirror import MAX_ENDPOINTS, SliceAction, desired_slices, map_ports, plan_mirror
 from webhook.core.objects import Endpoint, EndpointSlice, JsonObject, Service, ServicePort, SlicePort
 from webhook.core.settings import Settings
+from webhook.kube.cache import Cache
+from webhook.kube.mirror import Mirror
 
 SETTINGS = Settings()
 
@@ -200,3 +202,48 @@ def test_a_service_that_was_not_handed_over_is_never_mirrored() -> None:
         "spec": {"selector": {"a": "b"}},
     }
     assert plan_mirror(cluster(old=plain), SETTINGS).actions == []
+
+
+def test_the_controller_writes_only_as_leader_and_says_each_warning_once() -> None:
+    view = cluster()
+    view.service_records = [s for s in view.service_records if s.namespace != "foo"]  # target gone
+    view.add(slice_object("foobar", "servicea-nsmigrate-x", labels.SLICE_MANAGER, "10.1.0.1"))
+    written: list[SliceAction] = []
+    events: list[JsonObject] = []
+    leader = False
+    mirror = Mirror(view, SETTINGS, write=written.append, record_event=events.append, is_leader=lambda: leader)
+    assert mirror.sync() is None
+    leader = True
+    mirror.sync()
+    mirror.sync()
+    assert written == []  # frozen: nothing to write without a target
+    (event,) = events
+    assert (event["reason"], event["type"], event["involvedObject"]["uid"]) == (
+        "HandoverTargetMissing",
+        "Warning",
+        "uid-old",
+    )
+    assert mirror.stats.notes == {"target missing": 1}
+
+
+def test_the_controller_carries_out_the_plan() -> None:
+    written: list[SliceAction] = []
+    mirror = Mirror(cluster(), SETTINGS, write=written.append, record_event=lambda _: None, is_leader=lambda: True)
+    mirror.sync()
+    assert [(a.verb, a.namespace) for a in written] == [("create", "foobar")]
+    assert mirror.stats.writes == {"create": 1}
+    assert mirror.stats.mirrored == 1
+
+
+def test_the_watch_cache_keeps_endpointslices_by_service() -> None:
+    cache = Cache(MemoryCluster(), kinds=["EndpointSlice"])
+    cache.replace("EndpointSlice", [slice_object("foo", "servicea-abc", labels.SLICE_CONTROLLER, "10.1.0.1")])
+    cache.apply("EndpointSlice", "ADDED", slice_object("foo", "servicea-def", labels.SLICE_CONTROLLER, "10.1.0.2"))
+    found = cache.endpoint_slices("foo", "servicea")
+    assert [(s.name, s.endpoints[0].addresses) for s in found] == [
+        ("servicea-abc", ("10.1.0.1",)),
+        ("servicea-def", ("10.1.0.2",)),
+    ]
+    cache.apply("EndpointSlice", "DELETED", slice_object("foo", "servicea-abc", labels.SLICE_CONTROLLER))
+    assert [s.name for s in cache.endpoint_slices("foo", "servicea")] == ["servicea-def"]
+    assert cache.endpoint_slices("foo", "other") == []

@@ -19,6 +19,7 @@ from webhook.core.cluster import ClusterView
 from webhook.core.migration import migration_of
 from webhook.core.mirror import map_ports
 from webhook.core.objects import JsonObject, Service
+from webhook.core.owners import owner_of
 from webhook.core.proxies import proxy_ports
 from webhook.core.rewrite import full_name
 from webhook.core.settings import Settings
@@ -60,24 +61,6 @@ class Handover:
             f"selector there (or it is put back); label namespace {self.target.namespace} "
             f"{labels.HANDOVER_OWNED}=true or run nsmigrate handover {self.where}"
         )
-
-
-def owner_of(service: Service) -> str | None:
-    """The Helm release, Argo CD application or Flux object that manages ``service``, if any."""
-    release = service.annotations.get("meta.helm.sh/release-name")
-    if release or service.labels.get(labels.MANAGED_BY) == "Helm":
-        return f"Helm release {release}" if release else "Helm"
-    instance = service.labels.get("argocd.argoproj.io/instance")
-    tracking = service.annotations.get("argocd.argoproj.io/tracking-id")
-    if instance or tracking:
-        return f"Argo CD application {instance or tracking.partition(':')[0]}"  # type: ignore[union-attr]
-    for key, what in (
-        ("kustomize.toolkit.fluxcd.io/name", "Flux Kustomization"),
-        ("helm.toolkit.fluxcd.io/name", "Flux HelmRelease"),
-    ):
-        if name := service.labels.get(key):
-            return f"{what} {name}"
-    return None
 
 
 def pending_handovers(view: ClusterView, settings: Settings, *, automatic_only: bool = True) -> list[Handover]:

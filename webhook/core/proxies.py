@@ -10,6 +10,7 @@ from webhook.core import labels
 from webhook.core.callers import Caller, callers_of
 from webhook.core.cluster import ClusterView
 from webhook.core.objects import JsonObject, Service, ServicePort
+from webhook.core.owners import owner_of
 from webhook.core.rewrite import full_name
 
 ProxyStep = Literal["create", "present", "conflict", "handover", "unneeded"]
@@ -85,6 +86,9 @@ def plan_proxy(
         if owner == wanted:
             return ProxyPlan("present", **plan)
         return ProxyPlan("conflict", **plan, reason=f"it is already the proxy for {owner}")
+    owner = owner_of(existing)
+    if owner is not None:
+        return ProxyPlan("handover", **plan, reason=f"it is managed by {owner}")
     return ProxyPlan("handover", **plan, reason="a live Service of that name still serves the old namespace")
 
 
@@ -96,6 +100,8 @@ def describe(plan: ProxyPlan, *, dry_run: bool) -> str | None:
         return f"{verb} proxy {where} -> {plan.target} ({plan.reason})"
     if plan.step == "conflict":
         return f"proxy {where} left alone: {plan.reason}, not for {plan.target}"
+    if plan.step == "handover" and plan.reason.startswith("it is managed by"):
+        return f"{where} {plan.reason.removeprefix('it ')}: not handed over automatically (see nsmigrate status)"
     if plan.step == "handover":
         return f"{where} is still a live Service: it is handed over to {plan.target} once that is available"
     return None

@@ -13,12 +13,13 @@ from webhook.core import labels
 from webhook.core.callers import Caller, callers_of, old_names
 from webhook.core.cluster import ClusterView
 from webhook.core.configmaps import plan_configmap_mutation
-from webhook.core.handover import Handover, finalize_problems, owner_of, pending_handovers
+from webhook.core.handover import Handover, finalize_problems, pending_handovers
 from webhook.core.hosts import is_short, lookup_names
 from webhook.core.mirror import plan_mirror, serving
 from webhook.core.mutation import plan_mutation
 from webhook.core.mutation import rewrite_warning as _rewrite_warning
 from webhook.core.objects import JsonObject, Service, Workload, workload_from_object
+from webhook.core.owners import owner_of
 from webhook.core.proxies import ProxyPlan
 from webhook.core.proxies import describe as _describe
 from webhook.core.rewrite import Rewrite

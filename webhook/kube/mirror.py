@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -23,6 +24,9 @@ from webhook.core.settings import Settings
 
 WATCHED_KINDS = frozenset({"Service", "EndpointSlice", "Namespace"})
 """The changes a mirror pass depends on."""
+
+LEADER_CHECK_SECONDS = 1.0
+"""How often a waiting replica looks whether it became leader (it then passes at once)."""
 
 
 @dataclass
@@ -56,6 +60,7 @@ class Mirror:
         self.settle_seconds = settle_seconds
         self.stats = MirrorStats()
         self.wake = threading.Event()
+        self._leading = False
         self._told: set[tuple[str, str, str]] = set()
         """Notes already sent as Events by this leader (kind, namespace, name)."""
 
@@ -64,12 +69,18 @@ class Mirror:
             self.wake.set()
 
     def run(self, stop: threading.Event) -> None:
+        passed = time.monotonic()
         while not stop.is_set():
-            self.wake.wait(timeout=self.settings.resync_seconds)
+            woken = self.wake.wait(timeout=LEADER_CHECK_SECONDS)
             if stop.is_set():
                 return
+            # A replica that just became leader heard the changes of its wait without acting on them.
+            became_leader = not self._leading and self.is_leader()
+            if not (woken or became_leader or time.monotonic() - passed >= self.settings.resync_seconds):
+                continue
             stop.wait(self.settle_seconds)  # the changes of one rollout step share a pass
             self.wake.clear()
+            passed = time.monotonic()
             try:
                 self.sync()
             except Exception:  # retried on the next change or resync
@@ -77,7 +88,8 @@ class Mirror:
 
     def sync(self) -> MirrorPlan | None:
         """One pass, if leader: the plan carried out."""
-        if not self.is_leader():
+        self._leading = self.is_leader()
+        if not self._leading:
             self._told.clear()  # a leader to come says it again
             return None
         plan = plan_mirror(self.view, self.settings)
