@@ -126,6 +126,11 @@ def test_alerts_fire_as_described(tmp_path: Path) -> None:
             series("nsmigrate_cache_synced", "0x30", pod="a"),
             series("nsmigrate_certificate_expiry_timestamp_seconds", f"{5 * 86400}x120", pod="a"),
             series("nsmigrate_internal_errors_total", "0+1x30", endpoint="mutate"),
+            {
+                "series": 'apiserver_admission_webhook_rejection_count{name="workloads.nsmigrate.io",'
+                'operation="CREATE",error_type="calling_webhook_error",rejection_code="500"}',
+                "values": "0+1x30",
+            },
         ],
         "alert_rule_test": [
             {"eval_time": "3m", "alertname": "NsmigrateNoReadyReplica", "exp_alerts": []},
@@ -138,6 +143,13 @@ def test_alerts_fire_as_described(tmp_path: Path) -> None:
                 "eval_time": "10m",
                 "alertname": "NsmigrateAdmissionErrors",
                 "exp_alerts": [expected("NsmigrateAdmissionErrors", endpoint="mutate")],
+            },
+            {
+                "eval_time": "10m",
+                "alertname": "NsmigrateWebhookFailingClosed",
+                "exp_alerts": [
+                    expected("NsmigrateWebhookFailingClosed", name="workloads.nsmigrate.io", operation="CREATE")
+                ],
             },
             {
                 "eval_time": "90m",
