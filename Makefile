@@ -50,9 +50,13 @@ bench: setup binaries ## full benchmarks (100,000 objects, Kyverno beside), resu
 	bash webhook/dev/build.sh kyverno
 	$(BIN)/python -m bench.run --full --peer
 	$(BIN)/python -m bench.plot
+	$(BIN)/python -m bench.fuzz --count 100000  # 0 HTTP 500, 0 non-idempotent patches, or it fails
+	$(BIN)/python -m bench.sustained --rate 500 --seconds 60  # 0 errors, p50 / p99
 
 bench-quick: setup binaries ## the same measurements at smaller sizes, without the peer (under three minutes; CI runs it)
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.fuzz --count 5000
+	$(BIN)/python -m bench.sustained --rate 500 --seconds 10
 
 bench-peer: setup binaries ## the quick sizes with Kyverno v1.19.1 beside nsmigrate (built once from the Go module proxy)
 	bash webhook/dev/build.sh kyverno

@@ -35,5 +35,5 @@ def client_as(app: Flask, peer: Peer | None = API_SERVER) -> FlaskClient:
     """A test client whose every request comes from ``peer`` (the API server by default; None: no TLS)."""
     client = app.test_client()
     if peer is not None:
-        client.environ_base[PEER_SOCKET] = peer
+        client.environ_base[PEER_SOCKET] = peer  # type: ignore[assignment]  # the WSGI environ holds any object
     return client

@@ -78,6 +78,10 @@ def test_malformed_review_is_a_400_with_a_one_line_reason(body: Any, reason: str
         pytest.param(lambda r: r.update(kind="Deployment"), "request.kind", id="kind-not-object"),
         pytest.param(lambda r: r.update(dryRun="yes"), "request.dryRun", id="dry-run-not-bool"),
         pytest.param(lambda r: r.update(namespace=3), "request.namespace", id="namespace-not-string"),
+        pytest.param(
+            lambda r: r.update(operation="CONNECT", object=True), "request.object", id="connect-object-not-object"
+        ),
+        pytest.param(lambda r: r.update(oldObject=[1]), "request.oldObject", id="old-object-not-object"),
     ],
 )
 def test_request_fields_are_checked(change: Any, reason: str) -> None:

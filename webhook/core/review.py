@@ -79,6 +79,9 @@ def _check_request(request: dict[str, Any]) -> None:
     needed = "oldObject" if operation == "DELETE" else "object"
     if operation != "CONNECT" and not isinstance(request.get(needed), dict):
         raise BadReview(f"request.{needed} is missing or not an object for {operation}")
+    for key in ("object", "oldObject"):  # null where the operation has none; never another JSON value
+        if request.get(key) is not None and not isinstance(request[key], dict):
+            raise BadReview(f"request.{key} is not an object")
     for key in ("namespace", "name"):
         if not isinstance(request.get(key, ""), str):
             raise BadReview(f"request.{key} is not a string")
