@@ -123,6 +123,9 @@ class DevEnvironment:
         ca.write(pki, "ca")
         certs.make_serving_cert(ca, dns_names=["localhost"], ip_addresses=["127.0.0.1"]).write(pki, "tls")
         self.webhook_port = free_port()
+        # It serves this control plane and hears its API server, whatever NSMIGRATE_KUBECONFIG and
+        # NSMIGRATE_CLIENT_CA_FILE say in the shell that runs `dev up`.
+        settings = dataclasses.replace(settings, kubeconfig=None, client_ca_file="")
         self.webhook_pid = self.serve(settings, port=self.webhook_port, log=self.workdir / "webhook.log")
         return ca
 
