@@ -247,3 +247,16 @@ def test_the_watch_cache_keeps_endpointslices_by_service() -> None:
     cache.apply("EndpointSlice", "DELETED", slice_object("foo", "servicea-abc", labels.SLICE_CONTROLLER))
     assert [s.name for s in cache.endpoint_slices("foo", "servicea")] == ["servicea-def"]
     assert cache.endpoint_slices("foo", "other") == []
+
+
+def test_mirrored_slices_go_once_a_service_that_is_no_longer_handed_over_is_served_by_kubernetes_again() -> None:
+    restored = {
+        "kind": "Service",
+        "metadata": {"name": "servicea", "namespace": "foobar"},
+        "spec": {"selector": {"app": "x"}},
+    }
+    ours = slice_object("foobar", "servicea-nsmigrate-x", labels.SLICE_MANAGER, "10.1.0.1")
+    assert plan_mirror(cluster(ours, old=restored), SETTINGS).actions == []  # ours serve until theirs exist
+    theirs = slice_object("foobar", "servicea-k8s", labels.SLICE_CONTROLLER, "10.2.0.1")
+    (delete,) = plan_mirror(cluster(ours, theirs, old=restored), SETTINGS).actions
+    assert (delete.verb, delete.name) == ("delete", "servicea-nsmigrate-x")

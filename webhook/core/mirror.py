@@ -191,16 +191,17 @@ def plan_mirror(view: ClusterView, settings: Settings) -> MirrorPlan:
     for old in view.services():
         if old.handed_over:
             _plan_one(view, settings, old, plan)
-        elif labels.ROLLED_BACK in old.annotations:
-            plan.actions += _rolled_back(view.endpoint_slices(old.namespace, old.name))
+        elif old.selector:  # rolled back, or its owner re-applied it whole: Kubernetes serves it again
+            plan.actions += _served_again(view.endpoint_slices(old.namespace, old.name))
     return plan
 
 
-def _rolled_back(slices: Sequence[EndpointSlice]) -> list[SliceAction]:
-    """A rolled-back Service keeps no mirrored slice once the endpoint controller serves it again."""
+def _served_again(slices: Sequence[EndpointSlice]) -> list[SliceAction]:
+    """A Service that is no longer handed over keeps no mirrored slice once the endpoint controller
+    serves it again (until then the mirrored ones keep it served)."""
     if not any(s.managed_by == labels.SLICE_CONTROLLER for s in slices):
         return []
-    return [_delete(s, "rolled back") for s in slices if s.managed_by == labels.SLICE_MANAGER]
+    return [_delete(s, "not handed over any more") for s in slices if s.managed_by == labels.SLICE_MANAGER]
 
 
 def _plan_one(view: ClusterView, settings: Settings, old: Service, plan: MirrorPlan) -> None:
