@@ -4,12 +4,16 @@ and ConfigMaps in a namespace that asks for them."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
+import yaml
 
+from webhook.cli.main import main as cli
 from webhook.core import labels
 from webhook.core.objects import JsonObject
 from webhook.dev import seed
+from webhook.dev.environment import DevEnvironment
 from webhook.kube.client import Kube
 
 pytestmark = pytest.mark.e2e
@@ -83,3 +87,24 @@ def test_a_configmap_in_a_namespace_that_did_not_ask_is_left_alone(kube: Kube, n
     stored = kube.get("ConfigMap", new, "settings")
     assert stored is not None
     assert stored["data"] == data
+
+
+def test_plan_shows_args_and_configmap_rewrites_and_writes_nothing(
+    dev: DevEnvironment, kube: Kube, names: tuple[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old, new = names
+    moving(kube, old, new, "api", "redis")
+    deployment = seed.deployment("shop", "anywhere", {})
+    deployment["spec"]["template"]["spec"]["containers"][0]["args"] = ["--backend-url", "http://api:8080/v1"]
+    configmap = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings"}, "data": {"HOST": "redis"}}
+    (tmp_path / "app.yaml").write_text(yaml.safe_dump_all([deployment, configmap]))
+
+    code = cli(["plan", "-f", str(tmp_path), "--to", new, "--kubeconfig", str(dev.kubeconfig)])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert f"rewrite args[1] (shop): http://api:8080/v1 -> http://api.{old}.svc.cluster.local:8080/v1 (url)" in out
+    assert (
+        f"configmap {new}/settings\n  rewrite key HOST: redis -> redis.{old}.svc.cluster.local (address variable)"
+        in out
+    )
+    assert kube.get("ConfigMap", new, "settings") is None
