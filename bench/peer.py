@@ -5,7 +5,8 @@ What it needs to run there (it exits or silently skips work without each): its C
 the ``KYVERNO_*``, ``INIT_CONFIG`` and ``METRICS_CONFIG`` environment, a ConfigMap with
 ``updateRequestThreshold`` (else generate rules are skipped), a URL registration on loopback (it makes
 its own CA), a background service account allowed to manage Services (else the policy is refused),
-a metrics port per binary, and the background controller (the admission controller only queues
+its own metrics ports per binary (both default to :8000 and :8080), the secrets for the CA it makes,
+and the background controller (the admission controller only queues
 generate requests). Its webhooks are limited to namespaces labelled ``PEER_LABEL``; client rate
 limits are raised so that its API calls are never throttled: nothing here makes the peer slower.
 """
@@ -28,6 +29,8 @@ POLICY = Path(__file__).with_name("kyverno") / "clusterpolicy.yaml"
 NAMESPACE = "kyverno"
 PEER_LABEL = "bench.nsmigrate.io/peer"
 BACKGROUND_ACCOUNT = "kyverno-background-controller"
+SECRETS = f"kyverno-svc.{NAMESPACE}.svc.kyverno-tls"
+"""Where the admission controller keeps the CA and serving pair it makes (the chart's names)."""
 UPDATE_REQUESTS = f"/apis/kyverno.io/v2/namespaces/{NAMESPACE}/updaterequests"
 
 
@@ -63,6 +66,7 @@ class Kyverno:
             "--clientRateLimitBurst=2000",
             "--v=1",
         ]
+        ports = [f"--metricsPort={free_port()}", f"--controllerRuntimeMetricsAddress=127.0.0.1:{free_port()}"]
         port = free_port()
         admission = [
             str(binary),
@@ -71,10 +75,13 @@ class Kyverno:
             "--webhookServerHost=127.0.0.1",
             f"--webhookServerPort={port}",
             f"--backgroundServiceAccountName=system:serviceaccount:{NAMESPACE}:{BACKGROUND_ACCOUNT}",
-            f"--metricsPort={free_port()}",
+            f"--caSecretName={SECRETS}-ca",
+            f"--tlsSecretName={SECRETS}-pair",
             "--admissionReports=false",
+            *ports,
         ]
-        background = [str(binary.with_name("kyverno-background-controller")), *common, f"--metricsPort={free_port()}"]
+        ports = [f"--metricsPort={free_port()}", f"--controllerRuntimeMetricsAddress=127.0.0.1:{free_port()}"]
+        background = [str(binary.with_name("kyverno-background-controller")), *common, *ports]
         self.workdir.mkdir(parents=True, exist_ok=True)
         for name, args in (("admission", admission), ("background", background)):
             self.pids[name] = start_process(args, self.workdir / f"kyverno-{name}.log", env=environment).pid
