@@ -1,3 +1,6 @@
+import threading
+import time
+
 from tests.memory import MemoryCluster
 from webhook.core import labels
 from webhook.core.objects import JsonObject, Service, ServicePort
@@ -150,3 +153,34 @@ def test_proxies_of_earlier_versions_get_the_proxy_label() -> None:
     del legacy["metadata"]["labels"][labels.PROXY]
     (action,) = plan(moved(legacy, seed.service("servicea", "foo", "appa")))
     assert (action.verb, action.body) == ("update", {"metadata": {"labels": {labels.PROXY: "true"}}})
+
+
+def test_a_replica_that_becomes_leader_reconciles_without_waiting_for_a_change() -> None:
+    cluster = moved(seed.service("servicea", "foo", "appa"))
+    written: list[Action] = []
+    leader = threading.Event()
+    asked = threading.Semaphore(0)
+
+    def is_leader() -> bool:
+        asked.release()
+        return leader.is_set()
+
+    settings = Settings(orphan_grace_seconds=3600, resync_seconds=3600, reconcile_interval_seconds=0)
+    reconciler = Reconciler(cluster, settings, write=written.append, is_leader=is_leader)
+    stop = threading.Event()
+    runner = threading.Thread(target=reconciler.run, args=(stop,))
+    runner.start()
+    try:
+        reconciler.nudge()  # heard while not leading: its pass writes nothing
+        for _ in range(3):  # the wake-up's two questions and the pass's own
+            assert asked.acquire(timeout=5)
+        assert written == []
+        leader.set()  # and no change comes after this
+        deadline = time.monotonic() + 5
+        while not written and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        stop.set()
+        reconciler.nudge()
+        runner.join()
+    assert [a.verb for a in written] == ["create"]

@@ -119,13 +119,13 @@ def test_every_shape_keeps_its_address_and_ports_and_serves_the_new_pods(
         kube.apply(manifest)
     for name in olds:
         eventually(lambda name=name: mirrored(kube, old, name), timeout=60)
-    new_pods = slice_addresses(kube, new, "num")
+    new_pods = eventually(lambda: len(found := slice_addresses(kube, new, "num")) == 2 and found, timeout=30)
     for name, was in before.items():
         assert was is not None
         now = kube.get("Service", old, name)
         assert now is not None
         assert now["spec"] == {k: v for k, v in was["spec"].items() if k != "selector"}, name  # IP, node ports, type
-        assert slice_addresses(kube, old, name) == new_pods, name
+        eventually(lambda name=name: slice_addresses(kube, old, name) == new_pods)
     assert mirrored_ports(kube, old, "num") == [{"name": "", "port": 9090, "protocol": "TCP"}]
     assert mirrored_ports(kube, old, "named") == [{"name": "http", "port": 9000, "protocol": "TCP"}]
 

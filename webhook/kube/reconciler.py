@@ -29,6 +29,9 @@ class ServiceWriter(Protocol):
 
 Writer = Callable[[Action], None]
 
+LEADER_CHECK_SECONDS = 1.0
+"""How often a waiting replica looks whether it became leader (it then passes at once)."""
+
 
 def writer(services: ServiceWriter, *, timeout: float, cluster_domain: str) -> Writer:
     """Carry out actions through ``services``; each write is idempotent (exists / gone are fine)."""
@@ -72,11 +75,21 @@ class Reconciler:
         self.wake.set()
 
     def run(self, stop: threading.Event) -> None:
+        every = min(self.settings.resync_seconds, self.settings.orphan_grace_seconds / 2 or 1)
+        passed = self.clock()
+        leading = False
         while not stop.is_set():
-            self.wake.wait(timeout=min(self.settings.resync_seconds, self.settings.orphan_grace_seconds / 2 or 1))
-            self.wake.clear()
+            woken = self.wake.wait(timeout=min(every, LEADER_CHECK_SECONDS))
             if stop.is_set():
                 return
+            # A replica that just became leader heard the changes of its wait without acting on them:
+            # it passes at once (a handover must not wait for the next resync).
+            became_leader = not leading and self.is_leader()
+            leading = self.is_leader()
+            if not (woken or became_leader or self.clock() - passed >= every):
+                continue
+            self.wake.clear()
+            passed = self.clock()
             try:
                 self.reconcile()
             except Exception:  # a failed pass is retried on the next change or resync
