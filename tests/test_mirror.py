@@ -10,6 +10,7 @@ from tests.memory import MemoryCluster
 from webhook.core import labels
 from webhook.core.mirror import MAX_ENDPOINTS, SliceAction, desired_slices, map_ports, plan_mirror
 from webhook.core.objects import Endpoint, EndpointSlice, JsonObject, Service, ServicePort, SlicePort
+from webhook.core.report import call_graph, mermaid
 from webhook.core.settings import Settings
 from webhook.kube.cache import Cache
 from webhook.kube.mirror import Mirror
@@ -260,3 +261,9 @@ def test_mirrored_slices_go_once_a_service_that_is_no_longer_handed_over_is_serv
     theirs = slice_object("foobar", "servicea-k8s", labels.SLICE_CONTROLLER, "10.2.0.1")
     (delete,) = plan_mirror(cluster(ours, theirs, old=restored), SETTINGS).actions
     assert (delete.verb, delete.name) == ("delete", "servicea-nsmigrate-x")
+
+
+def test_the_call_graph_draws_a_handed_over_service_as_mirrored() -> None:
+    graph = call_graph(cluster(), SETTINGS, namespaces=["foobar", "foo"])
+    assert graph.mirrored == {"foobar/service servicea"}
+    assert '{{"service servicea (mirrored)"}}' in mermaid(graph)

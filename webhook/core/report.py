@@ -233,6 +233,14 @@ class Graph:
     """namespace -> (node id, label) of its workloads and Services"""
     proxies: frozenset[str]
     edges: list[Edge]
+    mirrored: frozenset[str] = frozenset()
+    """The proxies that are handed-over Services serving through their own IP (drawn as such)."""
+
+    def kind(self, identity: str) -> str:
+        """How a node's label ends: " (mirrored)", " (proxy)" or nothing."""
+        if identity in self.mirrored:
+            return " (mirrored)"
+        return " (proxy)" if identity in self.proxies else ""
 
 
 def call_graph(view: ClusterView, settings: Settings, *, namespaces: Iterable[str]) -> Graph:
@@ -240,6 +248,7 @@ def call_graph(view: ClusterView, settings: Settings, *, namespaces: Iterable[st
     shown = sorted(set(namespaces))
     nodes: dict[str, list[tuple[str, str]]] = {namespace: [] for namespace in shown}
     proxies: set[str] = set()
+    mirrored: set[str] = set()
     edges: set[Edge] = set()
 
     def node(namespace: str, label: str) -> str:
@@ -260,9 +269,12 @@ def call_graph(view: ClusterView, settings: Settings, *, namespaces: Iterable[st
             if service.is_proxy and service.proxy_target:
                 here = node(namespace, f"service {service.name}")
                 proxies.add(here)
+                if service.mirrored:
+                    mirrored.add(here)
                 target_namespace, target_name = service.proxy_target
                 edges.add(Edge(here, node(target_namespace, f"service {target_name}"), dashed=True))
-    return Graph(nodes, frozenset(proxies), sorted(edges, key=lambda e: (e.caller, e.service)))
+    edges_in_order = sorted(edges, key=lambda e: (e.caller, e.service))
+    return Graph(nodes, frozenset(proxies), edges_in_order, frozenset(mirrored))
 
 
 def _served(workloads: Iterable[Workload]) -> list[Workload]:
@@ -291,7 +303,7 @@ def mermaid(graph: Graph) -> str:
     for namespace, members in graph.namespaces.items():
         lines.append(f'  subgraph {_safe(namespace)}["namespace {namespace}"]')
         for identity, label in members:
-            shape = f'{{{{"{label} (proxy)"}}}}' if identity in graph.proxies else f'["{label}"]'
+            shape = f'{{{{"{label}{graph.kind(identity)}"}}}}' if identity in graph.proxies else f'["{label}"]'
             lines.append(f"    {ids[identity]}{shape}")
         lines.append("  end")
     for edge in graph.edges:
@@ -308,7 +320,7 @@ def dot(graph: Graph) -> str:
         lines.append(f'  subgraph cluster_{index} {{ label="namespace {namespace}";')
         for identity, label in members:
             style = ', style="dashed,rounded", color=gray40' if identity in graph.proxies else ""
-            suffix = " (proxy)" if identity in graph.proxies else ""
+            suffix = graph.kind(identity)
             lines.append(f'    {ids[identity]} [label="{label}{suffix}"{style}];')
         lines.append("  }")
     for edge in graph.edges:
