@@ -33,6 +33,21 @@ def refused(kube: Kube, namespace: str, *, dry_run: bool = False) -> ApiError:
     return raised.value
 
 
+def known(kube: Kube, namespace: str, *, naming: str, not_naming: str = "") -> None:
+    """Wait until the webhook's cache has seen the callers just written: a dry-run DELETE is refused
+    naming ``naming`` (and no longer ``not_naming``). Deletion is decided from the watch cache, so a
+    caller written a few milliseconds before a DELETE may not be known yet (README, Watch cache)."""
+
+    def current() -> bool:
+        try:
+            kube.delete("Service", namespace, "servicea", dry_run=True)
+        except ApiError as error:
+            return error.status == 403 and naming in error.message and not (not_naming and not_naming in error.message)
+        return False  # allowed: the cache has not seen the new caller yet (a dry run deletes nothing)
+
+    eventually(current, timeout=10)
+
+
 def events_on(kube: Kube, namespace: str, reason: str) -> list[JsonObject]:
     return [event for event in kube.list_all("Event", namespace) if event.get("reason") == reason]
 
@@ -58,6 +73,7 @@ def test_delete_with_a_configmap_caller_is_refused_naming_it(kube: Kube, names: 
     ops["spec"]["template"]["spec"]["containers"][0]["envFrom"] = [{"configMapRef": {"name": "settings"}}]
     with_proxy(kube, old, new, settings, ops)
     kube.apply(seed.deployment("appc", old, {}))  # appc no longer calls it: only the ConfigMap does
+    known(kube, old, naming=f"used by deployment {old}/ops", not_naming="appc")
 
     error = refused(kube, old)
     assert f"configmap {old}/settings (key CHECKOUT_ADDR) used by deployment {old}/ops" in error.message
@@ -70,6 +86,7 @@ def test_delete_with_a_caller_in_another_namespace_is_refused(kube: Kube, names:
     with_proxy(kube, old, new, seed.namespace(far))
     kube.apply(seed.deployment("appc", old, {}))
     kube.apply(seed.deployment("reporting", far, {"CHECKOUT": f"http://servicea.{old}.svc.cluster.local/"}))
+    known(kube, old, naming=f"deployment {far}/reporting", not_naming=f"deployment {old}/appc")
 
     error = refused(kube, old)
     assert f"deployment {far}/reporting (env CHECKOUT)" in error.message

@@ -6,7 +6,7 @@ import argparse
 import datetime
 
 from webhook.cli.snapshot import print_data
-from webhook.core import report
+from webhook.core import report, timestamps
 from webhook.kube.client import Kube
 
 
@@ -41,8 +41,4 @@ def _duration(text: str) -> datetime.timedelta:
 
 
 def _parse_time(text: str) -> datetime.datetime:
-    try:
-        moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return datetime.datetime.min.replace(tzinfo=datetime.UTC)
-    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
+    return timestamps.parse(text) or datetime.datetime.min.replace(tzinfo=datetime.UTC)
