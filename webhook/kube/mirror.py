@@ -25,7 +25,7 @@ from webhook.core.settings import Settings
 WATCHED_KINDS = frozenset({"Service", "EndpointSlice", "Namespace"})
 """The changes a mirror pass depends on."""
 
-LEADER_CHECK_SECONDS = 1.0
+LEADER_CHECK_SECONDS = 0.2
 """How often a waiting replica looks whether it became leader (it then passes at once)."""
 
 
