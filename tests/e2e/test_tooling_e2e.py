@@ -111,6 +111,7 @@ def test_plan_shows_rewrites_proxies_handovers_and_callers_and_writes_nothing(
     code, out, _ = run(dev, capsys, "plan", "-f", str(tmp_path / "app.yaml"), "--to", new)
     assert f"rewrite env SERVICEB_URL (appa): http://serviceb/ -> http://serviceb.{old}.svc.cluster.local/" in out
     assert f"handover of the live Service, once Available: {old}/servicea -> {new}/servicea" in out
+    assert f"it keeps its cluster IP, ports and node ports; its endpoints become {new}/servicea's" in out
 
 
 def test_audit_lists_denials_from_events_and_from_the_log(

@@ -36,6 +36,8 @@ def run(args: argparse.Namespace) -> int:
             verb = "create proxy" if proxy.step == "create" else "handover of the live Service, once Available:"
             held = "; ".join(c.describe() for c in plan.held_by[f"{proxy.namespace}/{proxy.name}"]) or "nobody"
             print(f"  {verb} {proxy.namespace}/{proxy.name} -> {proxy.target} (kept alive by {held})")
+            if proxy.step == "handover":
+                print(f"    it keeps its cluster IP, ports and node ports; its endpoints become {proxy.target}'s")
         for warning in plan.warnings:
             print(f"  note: {warning}")
         if not (plan.rewrites or plan.proxies or plan.warnings):
