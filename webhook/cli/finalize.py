@@ -13,7 +13,7 @@ from webhook.kube.client import Kube, KubeCluster
 
 def run(args: argparse.Namespace) -> int:
     namespace, name = service_argument(args.service)
-    cluster = KubeCluster(Kube.connect(args.kubeconfig))
+    cluster = KubeCluster(Kube.connect(args.kubeconfig, context=args.context))
     config = settings.from_env(cluster_domain=args.cluster_domain)
     service = cluster.service(namespace, name)
     if service is None:
