@@ -7,14 +7,14 @@ are what the decisions use, and they are much faster to build). ``KubeCluster`` 
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import datetime
 import json
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 from urllib.parse import quote
 
 from kubernetes import client, config
@@ -37,7 +37,10 @@ from webhook.core.objects import (
     service_from_object,
     workload_from_object,
 )
+from webhook.core.waiting import poll_until
 from webhook.kube.watch import Gone
+
+T = TypeVar("T")
 
 FIELD_MANAGER = "nsmigrate"
 ENDPOINTS_MANAGED_BY = "endpoints.kubernetes.io/managed-by"
@@ -193,12 +196,10 @@ class Kube:
         """Every object of a kind, page by page; each with its kind set."""
         token = ""
         while True:
-            query = [("limit", str(page))] + ([("continue", token)] if token else [])
-            body = self.request("GET", path_of(kind, namespace), query=query).body
-            for item in body.get("items") or ():
+            items, _, token = self.list_page(kind, namespace, limit=page, token=token)
+            for item in items:
                 item.setdefault("kind", kind)
                 yield item
-            token = (body.get("metadata") or {}).get("continue") or ""
             if not token:
                 return
 
@@ -207,11 +208,14 @@ class Kube:
         body = self.request("GET", path_of(kind, namespace), query=[("labelSelector", selector)]).body
         return list(body.get("items") or ())
 
-    def list_page(self, kind: str, *, limit: int, token: str) -> tuple[list[JsonObject], str, str]:
-        """One page of a list: (items, resourceVersion, continue token). An expired token is Gone."""
+    def list_page(
+        self, kind: str, namespace: str | None = None, *, limit: int, token: str
+    ) -> tuple[list[JsonObject], str, str]:
+        """One page of a list: (items, resourceVersion, continue token). An expired token is Gone.
+        The one paginated read: ``list_all`` and the reflectors page through it."""
         query = [("limit", str(limit))] + ([("continue", token)] if token else [])
         try:
-            body = self.request("GET", path_of(kind), query=query).body
+            body = self.request("GET", path_of(kind, namespace), query=query).body
         except ApiError as error:
             if error.status == 410:
                 raise Gone(error.message) from None
@@ -268,6 +272,23 @@ class Kube:
     def delete(self, kind: str, namespace: str | None, name: str, *, dry_run: bool = False) -> Reply:
         query = [("dryRun", "All")] if dry_run else []
         return self.request("DELETE", path_of(kind, namespace, name), query=query)
+
+
+def retry_on_conflict(attempt: Callable[[], T], *, what: str, attempts: int = 5) -> T:
+    """Run ``attempt`` (read, decide, write with what was read) again while the write conflicts (409):
+    the one retry rule of every read-modify-write nsmigrate makes."""
+    for _ in range(attempts - 1):
+        try:
+            return attempt()
+        except ApiError as error:
+            if error.status != 409:
+                raise
+    try:
+        return attempt()
+    except ApiError as error:
+        if error.status == 409:
+            raise ApiError(409, f"{what}: kept changing, {attempts} attempts") from None
+        raise
 
 
 def _warnings(headers: Any) -> list[str]:
@@ -356,23 +377,24 @@ class KubeCluster:
     def hand_over(self, namespace: str, name: str, *, target: Service) -> JsonObject:
         """Hand the live Service over to ``target``: one UPDATE that removes only its selector (retried
         on conflict). The mirror then fills its slices before the endpoint controller's are removed."""
-        for _ in range(5):
-            live = self.kube.get("Service", namespace, name)
-            if live is None:
-                raise ApiError(404, f"service {namespace}/{name} not found")
+
+        def attempt() -> JsonObject:
+            live = self._live_service(namespace, name)
             found = service_from_object(live)
             if found.is_proxy and not found.selector:
                 return live
             body = handover_manifest(live, target=target)
-            try:
-                handed = self.kube.request("PUT", path_of("Service", namespace, name), body=body).body
-            except ApiError as error:
-                if error.status != 409:
-                    raise
-                continue
+            handed = self.kube.request("PUT", path_of("Service", namespace, name), body=body).body
             self.drop_stale_endpoints(namespace, name)
             return handed
-        raise ApiError(409, f"service {namespace}/{name} kept changing during the handover")
+
+        return retry_on_conflict(attempt, what=f"service {namespace}/{name} during the handover")
+
+    def _live_service(self, namespace: str, name: str) -> JsonObject:
+        live = self.kube.get("Service", namespace, name)
+        if live is None:
+            raise ApiError(404, f"service {namespace}/{name} not found")
+        return live
 
     def drop_stale_endpoints(self, namespace: str, name: str) -> None:
         """Delete the Endpoints the endpoint controller left behind: it stops managing a Service without
@@ -390,54 +412,45 @@ class KubeCluster:
 
     def finalize(self, namespace: str, name: str, *, target: Service, cluster_domain: str) -> JsonObject:
         """Turn a handed-over Service into the ExternalName proxy for ``target`` (its mirror then goes)."""
-        for _ in range(5):
-            live = self.kube.get("Service", namespace, name)
-            if live is None:
-                raise ApiError(404, f"service {namespace}/{name} not found")
-            body = finalize_manifest(live, target=target, cluster_domain=cluster_domain)
-            try:
-                done = self.kube.request("PUT", path_of("Service", namespace, name), body=body).body
-            except ApiError as error:
-                if error.status != 409:
-                    raise
-                continue
-            self.delete_mirrored_slices(namespace, name)
-            return done
-        raise ApiError(409, f"service {namespace}/{name} kept changing during the finalize")
+
+        def attempt() -> JsonObject:
+            body = finalize_manifest(self._live_service(namespace, name), target=target, cluster_domain=cluster_domain)
+            return self.kube.request("PUT", path_of("Service", namespace, name), body=body).body
+
+        done = retry_on_conflict(attempt, what=f"service {namespace}/{name} during the finalize")
+        self.delete_mirrored_slices(namespace, name)
+        return done
 
     def roll_back(self, namespace: str, name: str, *, now: datetime.datetime) -> JsonObject:
         """Restore a handed-over Service and remove its mirrored slices (the endpoint controller serves
         it again from its selector); its old cluster IP too, unless another Service took it."""
-        for _ in range(5):
-            proxy = self.kube.get("Service", namespace, name)
-            if proxy is None:
-                raise ApiError(404, f"service {namespace}/{name} not found")
-            body = rollback_manifest(proxy, now=now)
+
+        def attempt() -> JsonObject:
+            body = rollback_manifest(self._live_service(namespace, name), now=now)
             path = path_of("Service", namespace, name)
             try:
-                restored = self.kube.request("PUT", path, body=body).body
+                return self.kube.request("PUT", path, body=body).body
             except ApiError as error:
-                if error.status == 422 and "clusterIP" in body["spec"]:
-                    for field in ("clusterIP", "clusterIPs"):
-                        body["spec"].pop(field, None)
-                    restored = self.kube.request("PUT", path, body=body).body
-                elif error.status == 409:
-                    continue
-                else:
+                if error.status != 422 or "clusterIP" not in body["spec"]:
                     raise
-            self._await_controller_slices(namespace, name)
-            self.delete_mirrored_slices(namespace, name)
-            return restored
-        raise ApiError(409, f"service {namespace}/{name} kept changing during the rollback")
+            for key in ("clusterIP", "clusterIPs"):  # another Service took the old IP meanwhile
+                body["spec"].pop(key, None)
+            return self.kube.request("PUT", path, body=body).body
+
+        restored = retry_on_conflict(attempt, what=f"service {namespace}/{name} during the rollback")
+        self._await_controller_slices(namespace, name)
+        self.delete_mirrored_slices(namespace, name)
+        return restored
 
     def _await_controller_slices(self, namespace: str, name: str, *, timeout: float = 10.0) -> None:
         """Until the endpoint controller has written slices for the restored selector (or ``timeout``):
         the mirrored ones keep serving meanwhile."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if any(s.managed_by == labels.SLICE_CONTROLLER for s in self.endpoint_slices(namespace, name)):
-                return
-            time.sleep(0.1)
+
+        def served() -> bool:
+            return any(s.managed_by == labels.SLICE_CONTROLLER for s in self.endpoint_slices(namespace, name))
+
+        with contextlib.suppress(TimeoutError):
+            poll_until(served, timeout=timeout, interval=0.1)
 
     def delete_mirrored_slices(self, namespace: str, name: str) -> None:
         """Remove the slices nsmigrate mirrored into ``namespace/name``."""
@@ -470,7 +483,8 @@ class KubeCluster:
         except ApiError as error:
             if error.status != 409:
                 raise
-        for _ in range(5):
+
+        def attempt() -> None:
             existing = self.kube.get("Event", metadata["namespace"], metadata["name"])
             if existing is None:
                 self.kube.create(event)
@@ -481,15 +495,7 @@ class KubeCluster:
                 "lastTimestamp": event["lastTimestamp"],
                 "message": event["message"],
             }
-            try:
-                self.kube.request(
-                    "PATCH",
-                    path_of("Event", metadata["namespace"], metadata["name"]),
-                    body=bump,
-                    content_type="application/merge-patch+json",
-                )
-                return
-            except ApiError as error:
-                if error.status != 409:
-                    raise
-        raise ApiError(409, f"event {metadata['name']} kept changing while its count was bumped")
+            path = path_of("Event", metadata["namespace"], metadata["name"])
+            self.kube.request("PATCH", path, body=bump, content_type="application/merge-patch+json")
+
+        retry_on_conflict(attempt, what=f"event {metadata['name']} while its count was bumped")
