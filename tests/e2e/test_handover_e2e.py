@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import SETTINGS
-from tests.e2e.helpers import eventually
+from tests.e2e.helpers import eventually, metrics
 from webhook.cli.main import main as cli
 from webhook.core import labels
 from webhook.core.hosts import find_hosts
@@ -23,6 +23,7 @@ from webhook.dev import demo, seed
 from webhook.dev.controlplane import COMPONENTS
 from webhook.dev.dns import resolve
 from webhook.dev.environment import DevEnvironment
+from webhook.http.metrics import sample
 from webhook.kube.client import Kube
 
 pytestmark = pytest.mark.e2e
@@ -40,6 +41,20 @@ def full(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevEnvironment]:
 @pytest.fixture(scope="module")
 def kube(full: DevEnvironment) -> Kube:
     return Kube.connect(str(full.kubeconfig))
+
+
+SAMPLES_AFTER_A_STEP = 20
+
+
+def reconciled_since(dev: DevEnvironment) -> Callable[[], None]:
+    """A wait for two reconcile passes after now: nothing happening is then shown after passes that
+    could have done it, not after a pause."""
+    passes = sample(metrics(dev), "nsmigrate_reconcile_passes_total")
+
+    def wait() -> None:
+        eventually(lambda: sample(metrics(dev), "nsmigrate_reconcile_passes_total") >= passes + 2, timeout=30)
+
+    return wait
 
 
 def available(kube: Kube, namespace: str, name: str) -> bool:
@@ -137,7 +152,10 @@ class Watcher:
         poller.start()
         try:
             action()
-            time.sleep(1.5)  # keep resolving a while after the step: CoreDNS must have caught up, not lost the name
+            # Keep resolving a while after the step (CoreDNS must have caught up, not lost the name):
+            # a number of samples, not a length of time.
+            after = self.samples
+            eventually(lambda: self.samples >= after + SAMPLES_AFTER_A_STEP, timeout=60)
         finally:
             stop.set()
             poller.join()
@@ -271,7 +289,7 @@ def test_manual_handover_mode_waits_for_the_command(full: DevEnvironment, kube: 
     )
     apply_all(kube, seed.app("a", "m-new"))
     eventually(lambda: available(kube, "m-new", "appa"), timeout=60)
-    time.sleep(2 * SETTINGS.reconcile_interval_seconds + 1)  # the reconciler has had its passes
+    reconciled_since(full)()  # the reconciler has looked since appa became Available
     assert (kube.get("Service", "m-old", "servicea") or {})["spec"]["selector"] == {"app": "appa"}
 
 
@@ -312,9 +330,10 @@ def test_handover_and_rollback_by_hand(full: DevEnvironment, kube: Kube, capsys:
     assert slice_addresses(kube, "h-old", "servicea", manager=labels.SLICE_MANAGER) == set()
     assert slice_addresses(kube, "h-old", "servicea", manager=labels.SLICE_CONTROLLER)  # the old pods again
 
+    passes = reconciled_since(full)
     kube.request(  # switch to automatic: a rolled-back Service is still left alone
         "PATCH", "/api/v1/namespaces/h-new", body={"metadata": {"labels": {labels.HANDOVER: None}}},
         content_type="application/merge-patch+json",
     )  # fmt: skip
-    time.sleep(2 * SETTINGS.reconcile_interval_seconds + 1)
+    passes()
     assert (kube.get("Service", "h-old", "servicea") or {})["spec"]["selector"] == {"app": "appa"}

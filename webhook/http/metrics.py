@@ -95,6 +95,11 @@ class Metrics:
         self.leader = Gauge(
             "nsmigrate_reconciler_leader", "1 while this replica holds the reconciler lease.", registry=self.registry
         )
+        self.reconcile_passes = Counter(
+            "nsmigrate_reconcile_passes",
+            "Reconcile passes this replica completed as leader: proof that the reconciler looked.",
+            registry=self.registry,
+        )
 
         self.mirrored = Gauge(
             "nsmigrate_mirrored_services", "Handed-over Services whose endpoints follow their target.",

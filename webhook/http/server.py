@@ -107,6 +107,7 @@ def default_app(settings: Settings) -> Flask:
         settings,
         write=writer(live, timeout=settings.api_timeout_seconds, cluster_domain=settings.cluster_domain),
         is_leader=lambda: cache.synced and elector.leader,
+        on_pass=metrics.reconcile_passes.inc,
     )
     cache.on_change(reconciler.nudge)
     mirror = mirror_controller(settings, cache, live, metrics, is_leader=lambda: cache.synced and elector.leader)

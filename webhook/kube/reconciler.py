@@ -61,8 +61,11 @@ class Reconciler:
         write: Writer,
         is_leader: Callable[[], bool],
         clock: Callable[[], float] = time.monotonic,
+        on_pass: Callable[[], object] = lambda: None,
     ) -> None:
         self.view = view
+        self.on_pass = on_pass
+        """Called after each pass made as leader (the passes metric: tests wait on it, not on the clock)."""
         self.settings = settings
         self.write = write
         self.is_leader = is_leader
@@ -120,4 +123,5 @@ class Reconciler:
                     proxy=f"{action.namespace}/{action.name}",
                     error=str(error)[:200],
                 )
+        self.on_pass()
         return actions
