@@ -23,6 +23,7 @@ from webhook.core.owners import owner_of
 from webhook.core.proxies import proxy_ports
 from webhook.core.rewrite import full_name
 from webhook.core.settings import Settings
+from webhook.core.timestamps import rfc3339
 
 SERVING_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "Pod"})
 """What a Service's pods come from (Pods only when nothing controls them)."""
@@ -192,7 +193,7 @@ def rollback_manifest(proxy: JsonObject, *, now: datetime.datetime) -> JsonObjec
     metadata = restored["metadata"]
     restored["spec"] = json.loads(metadata["annotations"].pop(labels.ORIGINAL_SPEC))
     metadata["annotations"].pop(labels.PROXY_FOR, None)
-    metadata["annotations"][labels.ROLLED_BACK] = now.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    metadata["annotations"][labels.ROLLED_BACK] = rfc3339(now)
     found = metadata.get("labels") or {}
     found.pop(labels.PROXY, None)
     if found.get(labels.MANAGED_BY) == labels.MANAGER:  # set by versions that converted in place

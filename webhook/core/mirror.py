@@ -23,6 +23,7 @@ from webhook.core.cluster import ClusterView
 from webhook.core.migration import migration_of
 from webhook.core.objects import Endpoint, EndpointSlice, JsonObject, Service, ServicePort, SlicePort
 from webhook.core.settings import Settings
+from webhook.core.timestamps import rfc3339
 
 MAX_ENDPOINTS = 100
 """Per slice, as Kubernetes' own controllers (``--max-endpoints-per-slice`` default)."""
@@ -282,7 +283,7 @@ def note_event(note: MirrorNote, *, uid: str, now: datetime.datetime) -> JsonObj
     """A Warning Event on the handed-over Service; one name per Service and reason, so that a repeated
     note bumps its count."""
     reason = NOTE_REASONS[note.kind]
-    stamp = now.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    stamp = rfc3339(now)
     return {
         "apiVersion": "v1",
         "kind": "Event",
