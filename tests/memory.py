@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Self
 
 from webhook.core.callers import referring
 from webhook.core.objects import (
@@ -33,7 +34,7 @@ class MemoryCluster:
     fail_writes: Exception | None = None
 
     @classmethod
-    def of(cls, *manifests: JsonObject) -> MemoryCluster:
+    def of(cls, *manifests: JsonObject) -> Self:
         """A cluster holding these objects (Namespaces, Services, ConfigMaps, workloads)."""
         cluster = cls()
         for manifest in manifests:

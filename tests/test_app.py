@@ -111,7 +111,7 @@ def test_health_and_readiness() -> None:
 
 
 class BrokenCluster(MemoryCluster):
-    def services(self, namespace: str) -> list[Service]:
+    def services(self, namespace: str | None = None) -> list[Service]:
         raise RuntimeError("boom")
 
 

@@ -1,7 +1,7 @@
 import pytest
 
 from webhook.core import labels
-from webhook.core.objects import Service
+from webhook.core.objects import JsonObject, Service
 from webhook.core.rewrite import Resolver, full_name, rewrite_data, rewrite_references, rewrite_value
 
 OLD_SERVICES = ["serviceb", "redis", "db", "rabbit", "kafka-0", "kafka-1", "m1", "m2", "api", "shared", "cluster0"]
@@ -136,7 +136,7 @@ def test_rewritten_value_is_a_fixed_point() -> None:
 
 
 def test_rewrite_references_changes_literal_values_of_containers_and_init_containers_only() -> None:
-    pod_spec = {
+    pod_spec: JsonObject = {
         "initContainers": [{"name": "wait", "env": [{"name": "DB_HOST", "value": "db"}]}],
         "containers": [
             {
@@ -213,7 +213,7 @@ def test_each_change_says_which_rule_fired() -> None:
 
 
 def test_args_and_command_are_rewritten_and_recorded_by_position() -> None:
-    pod_spec = {
+    pod_spec: JsonObject = {
         "containers": [
             {
                 "name": "app",
@@ -233,7 +233,7 @@ def test_args_and_command_are_rewritten_and_recorded_by_position() -> None:
 
 
 def test_a_variable_another_value_uses_as_a_host_is_rewritten_though_its_name_says_name() -> None:
-    pod_spec = {
+    pod_spec: JsonObject = {
         "containers": [
             {
                 "name": "app",
@@ -254,7 +254,7 @@ def test_a_variable_another_value_uses_as_a_host_is_rewritten_though_its_name_sa
 
 
 def test_kept_variables_and_lists_are_left_alone() -> None:
-    pod_spec = {
+    pod_spec: JsonObject = {
         "containers": [
             {"name": "app", "env": [{"name": "DB_HOST", "value": "db"}, {"name": "U", "value": "redis:1"}]},
             {"name": "side", "args": ["db:5432"]},

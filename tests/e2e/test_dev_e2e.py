@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 
 from webhook.cli.main import main
+from webhook.core.objects import JsonObject
 from webhook.dev.environment import DevEnvironment
 from webhook.kube.client import Kube
 
-MARKER = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "left-by-the-previous-up"}}
+MARKER: JsonObject = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "left-by-the-previous-up"}}
 
 
 def _alive(pid: int) -> bool:

@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -140,7 +141,7 @@ class Watcher:
                 self.failures.append(f"{step}: {namespace}/{host} ({original}) has no ready pod in its slices")
         self.samples += 1
 
-    def during(self, step: str, action: Callable[[], None]) -> None:
+    def during(self, step: str, action: Callable[[], object]) -> None:
         names = references(self.kube, self.namespaces)
         stop = threading.Event()
 
@@ -185,8 +186,8 @@ def migrate(kube: Kube, watcher: Watcher, plan: Plan) -> None:
     old, new = plan.old, plan.new
     for letter, env in plan.moving.items():
         app = [seed.service(f"service{letter}", new, f"app{letter}"), seed.deployment(f"app{letter}", new, env)]
-        watcher.during(f"deploy app{letter} in {new}", lambda app=app: apply_all(kube, app))
-        eventually(lambda letter=letter: available(kube, new, f"app{letter}"), timeout=60, interval=0.02)
+        watcher.during(f"deploy app{letter} in {new}", partial(apply_all, kube, app))
+        eventually(partial(available, kube, new, f"app{letter}"), timeout=60, interval=0.02)
         became_available = time.monotonic()
 
         def handed_over(letter: str = letter) -> bool:
@@ -197,17 +198,11 @@ def migrate(kube: Kube, watcher: Watcher, plan: Plan) -> None:
             watcher.handover_seconds.append(time.monotonic() - since)
 
         watcher.during(f"handover of service{letter}", switched)
-        watcher.during(
-            f"retire {old}/app{letter}", lambda letter=letter: kube.delete("Deployment", old, f"app{letter}")
-        )
+        watcher.during(f"retire {old}/app{letter}", partial(kube.delete, "Deployment", old, f"app{letter}"))
     for caller, env in plan.callers.items():
-        watcher.during(
-            f"redeploy {old}/{caller}", lambda caller=caller, env=env: kube.apply(seed.deployment(caller, old, env))
-        )
+        watcher.during(f"redeploy {old}/{caller}", partial(kube.apply, seed.deployment(caller, old, env)))
     for letter in plan.moving:
-        watcher.during(
-            f"delete proxy {old}/service{letter}", lambda letter=letter: delete_proxy(kube, old, f"service{letter}")
-        )
+        watcher.during(f"delete proxy {old}/service{letter}", partial(delete_proxy, kube, old, f"service{letter}"))
 
 
 def mirrored(kube: Kube, namespace: str, name: str) -> bool:
@@ -232,7 +227,7 @@ def delete_proxy(kube: Kube, namespace: str, name: str) -> None:
 def test_seed_migration_never_loses_a_name(full: DevEnvironment, kube: Kube) -> None:
     apply_all(kube, [*seed.old_namespace("foobar"), seed.new_namespace("foo", old="foobar")])
     for letter in "abc":
-        eventually(lambda letter=letter: available(kube, "foobar", f"app{letter}"), timeout=60)
+        eventually(partial(available, kube, "foobar", f"app{letter}"), timeout=60)
     watcher = Watcher(full, kube, ["foobar", "foo"])
     plan = Plan(
         "foobar",
@@ -267,7 +262,7 @@ def test_larger_migration_never_loses_a_name(full: DevEnvironment, kube: Kube) -
         ]
     apply_all(kube, manifests)
     for letter in letters:
-        eventually(lambda letter=letter: available(kube, old, f"app{letter}"), timeout=60)
+        eventually(partial(available, kube, old, f"app{letter}"), timeout=60)
     moving = set("egik")
     callers = {f"app{letters[letters.index(m) - 1]}": env(letters[letters.index(m) - 1], moved=moving) for m in moving}
     watcher = Watcher(full, kube, [old, new])

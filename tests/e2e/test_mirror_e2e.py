@@ -9,6 +9,7 @@ import statistics
 import threading
 import time
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -73,9 +74,14 @@ def service(name: str, namespace: str, app: str, ports: list[JsonObject], **spec
     }
 
 
+def serves(kube: Kube, namespace: str, name: str, addresses: object) -> bool:
+    """The mirrored slices of ``namespace/name`` hold exactly ``addresses``."""
+    return slice_addresses(kube, namespace, name) == addresses
+
+
 def ready(kube: Kube, kind: str, namespace: str, name: str) -> bool:
     found = kube.get(kind, namespace, name) or {}
-    return (found.get("status") or {}).get("readyReplicas", 0) >= found.get("spec", {}).get("replicas", 1)
+    return bool((found.get("status") or {}).get("readyReplicas", 0) >= found.get("spec", {}).get("replicas", 1))
 
 
 def mirrored_ports(kube: Kube, namespace: str, name: str) -> list[JsonObject]:
@@ -118,14 +124,14 @@ def test_every_shape_keeps_its_address_and_ports_and_serves_the_new_pods(
     ]:
         kube.apply(manifest)
     for name in olds:
-        eventually(lambda name=name: mirrored(kube, old, name), timeout=60)
+        eventually(partial(mirrored, kube, old, name), timeout=60)
     new_pods = eventually(lambda: len(found := slice_addresses(kube, new, "num")) == 2 and found, timeout=30)
     for name, was in before.items():
         assert was is not None
         now = kube.get("Service", old, name)
         assert now is not None
         assert now["spec"] == {k: v for k, v in was["spec"].items() if k != "selector"}, name  # IP, node ports, type
-        eventually(lambda name=name: slice_addresses(kube, old, name) == new_pods)
+        eventually(partial(serves, kube, old, name, new_pods))
     assert mirrored_ports(kube, old, "num") == [{"name": "", "port": 9090, "protocol": "TCP"}]
     assert mirrored_ports(kube, old, "named") == [{"name": "http", "port": 9000, "protocol": "TCP"}]
 
@@ -306,9 +312,10 @@ def roll(kube: Kube, namespace: str, name: str, generation: int) -> None:
 def rolled(kube: Kube, namespace: str, name: str) -> bool:
     found = kube.get("Deployment", namespace, name) or {}
     status, spec = found.get("status") or {}, found.get("spec") or {}
-    return status.get("observedGeneration") == found["metadata"]["generation"] and status.get(
-        "updatedReplicas"
-    ) == spec["replicas"] == status.get("readyReplicas") == status.get("replicas")
+    return bool(
+        status.get("observedGeneration") == found["metadata"]["generation"]
+        and status.get("updatedReplicas") == spec["replicas"] == status.get("readyReplicas") == status.get("replicas")
+    )
 
 
 def percentile(values: list[float], share: float) -> float:

@@ -47,7 +47,7 @@ def secret_data(kube: Kube) -> dict[str, bytes]:
 def serving_serial(port: int, cafile: Path) -> int:
     connection = ServiceConnection("localhost", port, context=ssl.create_default_context(cafile=str(cafile)), timeout=5)
     connection.connect()
-    der = connection.sock.getpeercert(binary_form=True)  # type: ignore[union-attr]
+    der = connection.sock.getpeercert(binary_form=True)
     connection.close()
     assert der is not None
     return x509.load_der_x509_certificate(der).serial_number
