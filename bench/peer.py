@@ -27,7 +27,8 @@ from webhook.kube.client import ApiError, Kube
 
 POLICY = Path(__file__).with_name("kyverno") / "clusterpolicy.yaml"
 NAMESPACE = "kyverno"
-PEER_LABEL = "bench.nsmigrate.io/peer"
+PEER_LABEL = "bench.nsmigrate.io/migrate-from"
+"""What marks the peer's migrating namespace, in place of nsmigrate's label (nsmigrate ignores it)."""
 BACKGROUND_ACCOUNT = "kyverno-background-controller"
 SECRETS = f"kyverno-svc.{NAMESPACE}.svc.kyverno-tls"
 """Where the admission controller keeps the CA and serving pair it makes (the chart's names)."""
