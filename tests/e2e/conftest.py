@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from webhook.core.settings import Settings
+from webhook.dev.controlplane import COMPONENTS
 from webhook.dev.environment import DevEnvironment
 from webhook.kube.client import Kube
 
@@ -24,6 +25,17 @@ SETTINGS = Settings(orphan_grace_seconds=2, lease_seconds=3)
 def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevEnvironment]:
     environment = DevEnvironment(Path(tmp_path_factory.mktemp("dev")))
     environment.up(SETTINGS)
+    yield environment
+    environment.down()
+
+
+@pytest.fixture(scope="session")
+def full(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevEnvironment]:
+    """A second environment with every component (controller manager, scheduler, kwok, CoreDNS):
+    Deployments roll out, slices are real, names resolve. Shared by the handover, mirror and data
+    path tests, each in namespaces of its own; a test that stops its webhook restarts it in ``finally``."""
+    environment = DevEnvironment(Path(tmp_path_factory.mktemp("full")))
+    environment.up(SETTINGS, components=COMPONENTS)
     yield environment
     environment.down()
 

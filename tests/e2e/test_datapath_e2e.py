@@ -10,26 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import SETTINGS
 from tests.e2e.datapath import DataPath, KeepAlive, Load, Request, ask, every_lookup, resolved_once
 from tests.e2e.helpers import eventually
 from webhook.core import labels
 from webhook.core.objects import JsonObject
 from webhook.dev import seed
-from webhook.dev.controlplane import COMPONENTS
 from webhook.dev.environment import DevEnvironment
 from webhook.kube.client import Kube, path_of
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def full(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevEnvironment]:
-    """A dev environment of its own, with every component: Deployments roll out, names resolve."""
-    environment = DevEnvironment(Path(tmp_path_factory.mktemp("full")))
-    environment.up(SETTINGS, components=COMPONENTS)
-    yield environment
-    environment.down()
 
 
 @pytest.fixture(scope="module")

@@ -7,36 +7,24 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
-from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import SETTINGS
 from tests.e2e.helpers import eventually, metrics
 from webhook.cli.main import main as cli
 from webhook.core import labels
 from webhook.core.hosts import find_hosts
 from webhook.core.objects import JsonObject
 from webhook.dev import demo, seed
-from webhook.dev.controlplane import COMPONENTS
 from webhook.dev.dns import resolve
 from webhook.dev.environment import DevEnvironment
 from webhook.http.metrics import sample
 from webhook.kube.client import Kube
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def full(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevEnvironment]:
-    """A dev environment of its own, with every component: handovers happen here for real."""
-    environment = DevEnvironment(Path(tmp_path_factory.mktemp("full")))
-    environment.up(SETTINGS, components=COMPONENTS)
-    yield environment
-    environment.down()
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,7 @@ import json
 import statistics
 import threading
 import time
-from collections.abc import Iterator
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,21 +20,12 @@ from webhook.cli.main import main as cli
 from webhook.core import labels
 from webhook.core.objects import JsonObject
 from webhook.dev import seed
-from webhook.dev.controlplane import COMPONENTS, free_port, stop_pid
+from webhook.dev.controlplane import free_port, stop_pid
 from webhook.dev.dns import resolve
 from webhook.dev.environment import DevEnvironment
 from webhook.kube.client import Kube
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def full(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevEnvironment]:
-    """Every component (controller manager, scheduler, kwok, CoreDNS): slices are real here."""
-    environment = DevEnvironment(Path(tmp_path_factory.mktemp("mirror")))
-    environment.up(SETTINGS, components=COMPONENTS)
-    yield environment
-    environment.down()
 
 
 @pytest.fixture(scope="module")
