@@ -1,5 +1,4 @@
 import threading
-import time
 
 from tests.memory import MemoryCluster
 from webhook.core import labels
@@ -7,6 +6,7 @@ from webhook.core.objects import JsonObject, Service, ServicePort
 from webhook.core.proxies import build_proxy
 from webhook.core.reconcile import Action, Orphans, plan_reconcile
 from webhook.core.settings import Settings
+from webhook.core.waiting import poll_until
 from webhook.dev import seed
 from webhook.kube.reconciler import Reconciler
 
@@ -176,9 +176,7 @@ def test_a_replica_that_becomes_leader_reconciles_without_waiting_for_a_change()
             assert asked.acquire(timeout=5)
         assert written == []
         leader.set()  # and no change comes after this
-        deadline = time.monotonic() + 5
-        while not written and time.monotonic() < deadline:
-            time.sleep(0.01)
+        poll_until(lambda: written, timeout=5, interval=0.01, what="the new leader's pass")
     finally:
         stop.set()
         reconciler.nudge()

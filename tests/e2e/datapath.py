@@ -38,6 +38,7 @@ from types import TracebackType
 from typing import Any, Literal, TypeVar
 
 from webhook.core.objects import JsonObject
+from webhook.core.waiting import poll_until
 from webhook.dev.controlplane import find_binaries, log_tail, start_process, stop_pid
 from webhook.dev.dns import resolve
 from webhook.dev.environment import DevEnvironment
@@ -428,18 +429,23 @@ class DataPath:
             "--v=2",
         ]  # fmt: skip
         self.proxy_pid = start_process(args, log).pid
-        deadline = time.monotonic() + timeout
-        last = "no answer yet"
-        while time.monotonic() < deadline:
+        last = ["no answer yet"]
+
+        def healthy() -> bool:
             if not _alive(self.proxy_pid):
                 raise DataPathError(f"`{' '.join(args)}` exited during start-up:\n{log_tail(log)}")
             try:
-                if self.run_inside(lambda: _get("127.0.0.1", 10256, "/healthz")[0]) == 200:
-                    return
+                return self.run_inside(lambda: _get("127.0.0.1", 10256, "/healthz")[0]) == 200
             except OSError as error:
-                last = str(error)
-            time.sleep(0.2)
-        raise DataPathError(f"`{' '.join(args)}` not healthy after {timeout:.0f} s ({last}):\n{log_tail(log)}")
+                last[0] = str(error)
+                return False
+
+        try:
+            poll_until(healthy, timeout=timeout, interval=0.2)
+        except TimeoutError:
+            raise DataPathError(
+                f"`{' '.join(args)}` not healthy after {timeout:.0f} s ({last[0]}):\n{log_tail(log)}"
+            ) from None
 
     def _guarded(self, target: Callable[[], None]) -> Callable[[], None]:
         def body() -> None:
@@ -693,11 +699,14 @@ class Load:
     def wait_for(self, more: int) -> None:
         """Return once every client has made ``more`` further requests (failing ones take their timeout)."""
         goal = {kind: tally.sent + more for kind, tally in self.tallies.items()}
-        deadline = time.monotonic() + 30 + more * (REQUEST_TIMEOUT + self.pace)
-        while any(self.tallies[kind].sent < count for kind, count in goal.items()):
-            if time.monotonic() > deadline:
-                raise AssertionError(f"clients stalled: {self.report()}")
-            time.sleep(0.05)
+        try:
+            poll_until(
+                lambda: all(self.tallies[kind].sent >= count for kind, count in goal.items()),
+                timeout=30 + more * (REQUEST_TIMEOUT + self.pace),
+                what="every client's further requests",
+            )
+        except TimeoutError:
+            raise AssertionError(f"clients stalled: {self.report()}") from None
 
     def report(self) -> str:
         return "; ".join(

@@ -198,12 +198,14 @@ def _scan_colons(value: str, found: dict[int, HostRef]) -> None:
     taken: list[tuple[int, int]] = []
     for url in _URL.finditer(value):
         if url.group("scheme").rpartition(":")[2].lower() not in BUCKET_SCHEMES:
-            offset = url.start("authority")
-            for entry in url.group("authority").split(","):
-                host = _AUTHORITY_ENTRY.fullmatch(entry)
-                if host:
-                    _add(found, value, offset + host.start("host"), offset + host.end("host"), "url")
-                offset += len(entry) + 1
+            _scan_entries(
+                value,
+                found,
+                offset=url.start("authority"),
+                text=url.group("authority"),
+                entry=_AUTHORITY_ENTRY,
+                rule="url",
+            )
         if url.group("rest") and "?" in url.group("rest"):
             _scan_query(value, url.start("rest") + url.group("rest").index("?") + 1, url.end("rest"), found)
         taken.append((url.start(), url.end()))
@@ -222,12 +224,25 @@ def _scan_query(value: str, start: int, end: int, found: dict[int, HostRef]) -> 
 
 def _scan_connection_strings(value: str, found: dict[int, HostRef]) -> None:
     for match in _CONNECTION_KEY.finditer(value):
-        offset = match.start("value")
-        for entry in match.group("value").split(","):
-            host = _CONNECTION_ENTRY.fullmatch(entry)
-            if host:
-                _add(found, value, offset + host.start("host"), offset + host.end("host"), "connection string")
-            offset += len(entry) + 1
+        _scan_entries(
+            value,
+            found,
+            offset=match.start("value"),
+            text=match.group("value"),
+            entry=_CONNECTION_ENTRY,
+            rule="connection string",
+        )
+
+
+def _scan_entries(
+    value: str, found: dict[int, HostRef], *, offset: int, text: str, entry: re.Pattern[str], rule: Rule
+) -> None:
+    """The hosts of a comma-separated list (``m1:27017,m2:27017``, ``db,1433``) at ``offset`` in ``value``."""
+    for part in text.split(","):
+        host = entry.fullmatch(part)
+        if host:
+            _add(found, value, offset + host.start("host"), offset + host.end("host"), rule)
+        offset += len(part) + 1
 
 
 def _add(found: dict[int, HostRef], value: str, start: int, end: int, rule: Rule) -> None:
