@@ -255,7 +255,6 @@ def test_a_slow_api_server_delays_no_answer_past_the_timeout(
     old, new = names
     migrating(kube, old, new)  # old/appc calls servicea, whose live Service is retired
     kube.apply(seed.service("servicea", new, "appa"))  # moved: the old namespace needs a proxy
-    eventually(lambda: sample(metrics(dev, port), "nsmigrate_cache_objects") > 0)
     appa = seed.deployment("appa", new, SHORT)
     update = review(appa, operation="UPDATE", old=appa)  # decided from the cache, then a proxy to create
     dry = review(appa, operation="UPDATE", old=appa, dry_run=True)  # from the cache alone
@@ -267,6 +266,11 @@ def test_a_slow_api_server_delays_no_answer_past_the_timeout(
         assert status == 200
         return json.loads(text)["response"], seconds
 
+    def sees_the_migration() -> bool:
+        """This replica's cache holds what the UPDATE needs: the moved Service, the caller, no live one."""
+        return f"would create proxy {old}/servicea" in " ".join(answer(dry)[0].get("warnings", []))
+
+    eventually(sees_the_migration, timeout=30)
     _, fast = answer(dry)
     proxy.delay = 2 * SETTINGS.api_timeout_seconds  # every API request reaches it 4 s late
     _, cached = answer(dry)
