@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bench import reviews
-from webhook.core.objects import JsonObject
+from webhook.core.fields import JsonObject
 from webhook.core.settings import Settings
 from webhook.dev import registration, seed
 from webhook.kube.client import ApiError, Kube

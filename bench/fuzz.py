@@ -32,7 +32,8 @@ from flask.testing import FlaskClient
 from tests.memory import MemoryCluster
 from tests.peers import client_as
 from webhook.core import labels, logs
-from webhook.core.objects import JsonObject, Service, ServicePort
+from webhook.core.fields import JsonObject
+from webhook.core.objects import Service, ServicePort
 from webhook.core.proxies import build_proxy
 from webhook.core.settings import Settings
 from webhook.dev import seed

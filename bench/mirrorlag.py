@@ -15,9 +15,12 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from webhook.core import labels
-from webhook.core.objects import JsonObject, service_from_object
+from webhook.core.fields import JsonObject
+from webhook.core.objects import service_from_object
 from webhook.dev import seed
-from webhook.kube.client import Kube, KubeCluster
+from webhook.kube import workflows
+from webhook.kube.client import Kube
+from webhook.kube.live import KubeCluster
 
 OLD, NEW = "mirror-old", "mirror-new"
 SLICES = "/apis/discovery.k8s.io/v1/namespaces/{namespace}/endpointslices"
@@ -95,7 +98,7 @@ def measure(kube: Kube, *, services: int, changes: int, rate: float, timeout: fl
         kube.create(seed.service(name, OLD, name))
         target = kube.create(seed.service(name, NEW, name)).body
         kube.create(new_slice(name, number, f"10.3.{number // 250}.{number % 250 + 1}"))
-        cluster.hand_over(OLD, name, target=service_from_object(target))
+        workflows.hand_over(cluster, OLD, name, target=service_from_object(target))
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         list(pool.map(prepare, range(services)))

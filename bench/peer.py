@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from webhook.core.objects import JsonObject
+from webhook.core.fields import JsonObject
 from webhook.dev.controlplane import find_binaries, free_port, log_tail, start_process, stop_pid
 from webhook.kube.client import ApiError, Kube
 

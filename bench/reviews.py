@@ -6,7 +6,7 @@ import json
 import uuid
 from typing import Any
 
-from webhook.core.objects import JsonObject
+from webhook.core.fields import JsonObject
 from webhook.dev import seed
 
 

@@ -27,14 +27,15 @@ from bench import mirrorlag, reviews
 from bench.creates import Creates, Setup, mutating_registrations, proxy_delays
 from bench.peer import PEER_LABEL, Kyverno
 from webhook.core import labels
+from webhook.core.fields import JsonObject
 from webhook.core.mutation import plan_mutation
-from webhook.core.objects import JsonObject
 from webhook.core.settings import Settings
 from webhook.dev import registration, seed
 from webhook.dev.controlplane import free_port, stop_pid
 from webhook.dev.environment import DevEnvironment
 from webhook.http.metrics import sample
-from webhook.kube.client import ApiError, Kube, KubeCluster
+from webhook.kube.client import ApiError, Kube
+from webhook.kube.live import KubeCluster
 
 RESULTS = Path(__file__).with_name("results.json")
 FILL_STEPS = (0.1, 0.4, 1.0)

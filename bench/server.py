@@ -16,16 +16,21 @@ from flask import Flask
 
 from webhook.cli import serve as cli
 from webhook.core import review, settings
-from webhook.core.settings import Settings
 from webhook.http import server
-from webhook.http.app import _endpoint
+from webhook.http.app import add_admission_endpoint
 from webhook.kube.client import Kube
+from webhook.runtime import process
 
 
-def with_noop(app: Flask, config: Settings) -> Flask:
-    metrics = app.extensions["nsmigrate.metrics"]
-    noop = _endpoint("noop", lambda admission: review.allowed(), config, metrics)
-    app.add_url_rule("/noop", "noop", noop, methods=["POST"])
+class Noop:
+    """A handler whose every answer is "allowed", no patch: the floor."""
+
+    def handle(self, endpoint: str, admission: review.AdmissionRequest) -> review.Response:
+        return review.allowed()
+
+
+def with_noop(app: Flask) -> Flask:
+    add_admission_endpoint(app, "noop", Noop())
     return app
 
 
@@ -34,8 +39,8 @@ def main(argv: list[str]) -> None:
     config = settings.from_env(**cli.serve_overrides(args))
     server.check_client_verification(config)
     if config.cert_secret:
-        server.certificate_keeper(config, Kube.connect(config.kubeconfig))
-    server.WebhookServer(config, app_factory=lambda: with_noop(server.default_app(config), config)).run()
+        process.certificate_keeper(config, Kube.connect(config.kubeconfig))
+    server.WebhookServer(config, app_factory=lambda: with_noop(process.default_app(config))).run()
 
 
 if __name__ == "__main__":

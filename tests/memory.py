@@ -7,19 +7,18 @@ from dataclasses import dataclass, field
 from typing import Self
 
 from webhook.core.callers import referring
+from webhook.core.fields import JsonObject
 from webhook.core.objects import (
     ConfigMap,
-    EndpointSlice,
-    JsonObject,
     Namespace,
     Service,
     Workload,
     configmap_from_object,
-    endpointslice_from_object,
     namespace_from_object,
     service_from_object,
     workload_from_object,
 )
+from webhook.core.slices import EndpointSlice, endpointslice_from_object
 
 
 @dataclass

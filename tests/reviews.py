@@ -6,7 +6,7 @@ import copy
 import uuid
 from typing import Any
 
-from webhook.core.objects import JsonObject
+from webhook.core.fields import JsonObject
 
 GROUPS = {"Deployment": "apps", "StatefulSet": "apps", "DaemonSet": "apps", "Job": "batch", "CronJob": "batch"}
 

@@ -10,7 +10,7 @@ from tests.test_validation import appc, cluster, proxy
 from webhook.core import labels, logs
 from webhook.core.settings import Settings
 from webhook.http.app import create_app
-from webhook.kube.events import EventRecorder
+from webhook.http.events import EventRecorder
 
 
 def delete(memory: MemoryCluster, obj: dict[str, Any], **kwargs: Any) -> tuple[dict[str, Any], EventRecorder]:

@@ -2,7 +2,7 @@ import pytest
 
 from tests.memory import MemoryCluster
 from webhook.core.callers import callers_of, candidate_names
-from webhook.core.objects import JsonObject
+from webhook.core.fields import JsonObject
 from webhook.dev import seed
 from webhook.kube.cache import Cache, NotSynced
 

@@ -3,7 +3,8 @@ from typing import Any
 import pytest
 
 from webhook.core.callers import candidate_names, find_callers, old_names, referring
-from webhook.core.objects import ConfigMap, JsonObject, Workload, configmap_from_object, workload_from_object
+from webhook.core.fields import JsonObject
+from webhook.core.objects import ConfigMap, Workload, configmap_from_object, workload_from_object
 
 
 def workload(

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-from webhook.core.objects import POD_TEMPLATE_PATHS
+from webhook.core.podspec import POD_TEMPLATE_PATHS
 from webhook.core.settings import Settings
 from webhook.dev import chart
 from webhook.kube.client import RESOURCES

@@ -7,8 +7,8 @@ from tests.memory import MemoryCluster
 from tests.reviews import review
 from webhook.core import labels, report
 from webhook.core.configmaps import admit_configmap, plan_configmap_mutation
+from webhook.core.fields import JsonObject
 from webhook.core.mutation import MutationPlan
-from webhook.core.objects import JsonObject
 from webhook.core.settings import Settings
 from webhook.dev import seed
 

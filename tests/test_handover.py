@@ -9,8 +9,9 @@ import pytest
 
 from tests.memory import MemoryCluster
 from webhook.core import labels
+from webhook.core.fields import JsonObject
 from webhook.core.handover import finalize_problems, handover_manifest, pending_handovers, rollback_manifest
-from webhook.core.objects import JsonObject, Service, ServicePort
+from webhook.core.objects import Service, ServicePort
 from webhook.core.owners import owner_of
 from webhook.core.proxies import describe, plan_proxy
 from webhook.core.settings import Settings

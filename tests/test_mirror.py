@@ -8,12 +8,15 @@ import pytest
 
 from tests.memory import MemoryCluster
 from webhook.core import labels
+from webhook.core.fields import JsonObject
+from webhook.core.graph import call_graph
 from webhook.core.mirror import MAX_ENDPOINTS, SliceAction, desired_slices, map_ports, plan_mirror
-from webhook.core.objects import Endpoint, EndpointSlice, JsonObject, Service, ServicePort, SlicePort
-from webhook.core.report import call_graph, mermaid
+from webhook.core.objects import Service, ServicePort
+from webhook.core.render import mermaid
 from webhook.core.settings import Settings
+from webhook.core.slices import Endpoint, EndpointSlice, SlicePort
 from webhook.kube.cache import Cache
-from webhook.kube.mirror import Mirror
+from webhook.runtime import controllers
 
 SETTINGS = Settings()
 
@@ -212,11 +215,13 @@ def test_the_controller_writes_only_as_leader_and_says_each_warning_once() -> No
     written: list[SliceAction] = []
     events: list[JsonObject] = []
     leader = False
-    mirror = Mirror(view, SETTINGS, write=written.append, record_event=events.append, is_leader=lambda: leader)
-    assert mirror.sync() is None
+    loop, mirror = controllers.mirror(
+        view, SETTINGS, write=written.append, record_event=events.append, is_leader=lambda: leader
+    )
+    assert loop.step() is None
     leader = True
-    mirror.sync()
-    mirror.sync()
+    loop.step()
+    loop.step()
     assert written == []  # frozen: nothing to write without a target
     (event,) = events
     assert (event["reason"], event["type"], event["involvedObject"]["uid"]) == (
@@ -229,11 +234,12 @@ def test_the_controller_writes_only_as_leader_and_says_each_warning_once() -> No
 
 def test_the_controller_carries_out_the_plan() -> None:
     written: list[SliceAction] = []
-    mirror = Mirror(cluster(), SETTINGS, write=written.append, record_event=lambda _: None, is_leader=lambda: True)
-    mirror.sync()
+    loop, mirror = controllers.mirror(
+        cluster(), SETTINGS, write=written.append, record_event=lambda _: None, is_leader=lambda: True
+    )
+    assert loop.step() == written
     assert [(a.verb, a.namespace) for a in written] == [("create", "foobar")]
-    assert mirror.stats.writes == {"create": 1}
-    assert mirror.stats.mirrored == 1
+    assert (mirror.stats.passes, mirror.stats.mirrored) == (1, 1)
 
 
 def test_the_watch_cache_keeps_endpointslices_by_service() -> None:

@@ -9,8 +9,9 @@ from tests.memory import MemoryCluster
 from tests.reviews import review
 from webhook.core import labels
 from webhook.core.cluster import ClusterView
+from webhook.core.fields import JsonObject
 from webhook.core.mutation import MutationPlan, admit_workload, plan_mutation
-from webhook.core.objects import JsonObject, Namespace, Service
+from webhook.core.objects import Namespace, Service
 from webhook.core.review import AdmissionRequest, Operation
 from webhook.core.settings import Settings
 from webhook.dev import seed

@@ -2,13 +2,14 @@ import threading
 
 from tests.memory import MemoryCluster
 from webhook.core import labels
-from webhook.core.objects import JsonObject, Service, ServicePort
+from webhook.core.fields import JsonObject
+from webhook.core.objects import Service, ServicePort
 from webhook.core.proxies import build_proxy
 from webhook.core.reconcile import Action, Orphans, plan_reconcile
 from webhook.core.settings import Settings
 from webhook.core.waiting import poll_until
 from webhook.dev import seed
-from webhook.kube.reconciler import Reconciler
+from webhook.runtime import controllers
 
 SETTINGS = Settings(orphan_grace_seconds=60)
 
@@ -97,10 +98,10 @@ def test_reconciler_acts_only_as_leader_and_writes_each_action() -> None:
     cluster = moved(seed.service("servicea", "foo", "appa"))
     written: list[Action] = []
     leader = False
-    reconciler = Reconciler(cluster, SETTINGS, write=written.append, is_leader=lambda: leader)
-    assert reconciler.reconcile() == []
+    reconciler = controllers.reconciler(cluster, SETTINGS, write=written.append, is_leader=lambda: leader)
+    assert reconciler.step() is None
     leader = True
-    actions = reconciler.reconcile()
+    actions = reconciler.step()
     assert written == actions
     assert [a.verb for a in actions] == ["create"]
 
@@ -115,7 +116,7 @@ def test_a_failed_write_does_not_stop_the_others() -> None:
         if action.name == "servicea":
             raise ConnectionError("boom")
 
-    Reconciler(cluster, SETTINGS, write=write, is_leader=lambda: True).reconcile()
+    controllers.reconciler(cluster, SETTINGS, write=write, is_leader=lambda: True).step()
     assert sorted(attempts) == ["servicea", "serviceb2"]
 
 
@@ -166,13 +167,13 @@ def test_a_replica_that_becomes_leader_reconciles_without_waiting_for_a_change()
         return leader.is_set()
 
     settings = Settings(orphan_grace_seconds=3600, resync_seconds=3600, reconcile_interval_seconds=0)
-    reconciler = Reconciler(cluster, settings, write=written.append, is_leader=is_leader)
+    reconciler = controllers.reconciler(cluster, settings, write=written.append, is_leader=is_leader)
     stop = threading.Event()
     runner = threading.Thread(target=reconciler.run, args=(stop,))
     runner.start()
     try:
         reconciler.nudge()  # heard while not leading: its pass writes nothing
-        for _ in range(3):  # the wake-up's two questions and the pass's own
+        for _ in range(2):  # the wake-up's question and the pass's own
             assert asked.acquire(timeout=5)
         assert written == []
         leader.set()  # and no change comes after this

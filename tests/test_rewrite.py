@@ -1,7 +1,8 @@
 import pytest
 
 from webhook.core import labels
-from webhook.core.objects import JsonObject, Service
+from webhook.core.fields import JsonObject
+from webhook.core.objects import Service
 from webhook.core.rewrite import Resolver, full_name, rewrite_data, rewrite_references, rewrite_value
 
 OLD_SERVICES = ["serviceb", "redis", "db", "rabbit", "kafka-0", "kafka-1", "m1", "m2", "api", "shared", "cluster0"]

@@ -5,7 +5,8 @@ import pytest
 from tests.memory import MemoryCluster
 from tests.reviews import review
 from webhook.core import labels
-from webhook.core.objects import JsonObject, Service, ServicePort
+from webhook.core.fields import JsonObject
+from webhook.core.objects import Service, ServicePort
 from webhook.core.proxies import build_proxy
 from webhook.core.review import AdmissionRequest
 from webhook.core.settings import Settings

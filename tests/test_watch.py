@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.memory import MemoryCluster
-from webhook.core.objects import JsonObject
+from webhook.core.fields import JsonObject
 from webhook.kube.cache import Cache
 from webhook.kube.watch import Backoff, Gone, Reflector
 

@@ -37,7 +37,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, TypeVar
 
-from webhook.core.objects import JsonObject
+from webhook.core.fields import JsonObject
 from webhook.core.waiting import poll_until
 from webhook.dev.controlplane import find_binaries, log_tail, start_process, stop_pid
 from webhook.dev.dns import resolve

@@ -13,7 +13,7 @@ import pytest
 from tests.e2e.datapath import DataPath, KeepAlive, Load, Request, ask, every_lookup, resolved_once
 from tests.e2e.helpers import eventually
 from webhook.core import labels
-from webhook.core.objects import JsonObject
+from webhook.core.fields import JsonObject
 from webhook.dev import seed
 from webhook.dev.environment import DevEnvironment
 from webhook.kube.client import Kube, path_of

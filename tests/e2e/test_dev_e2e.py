@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from webhook.cli.main import main
-from webhook.core.objects import JsonObject
+from webhook.core.fields import JsonObject
 from webhook.dev.environment import DevEnvironment
 from webhook.kube.client import Kube
 

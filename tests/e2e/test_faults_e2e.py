@@ -25,7 +25,7 @@ from tests.e2e.slow import DelayingProxy, SlowWebhook
 from tests.e2e.test_mutation_e2e import env_of, migrating
 from tests.reviews import review
 from webhook.core import labels
-from webhook.core.objects import JsonObject
+from webhook.core.fields import JsonObject
 from webhook.dev import registration, seed
 from webhook.dev.controlplane import free_port, stop_pid
 from webhook.dev.environment import DevEnvironment

@@ -16,8 +16,8 @@ import pytest
 from tests.e2e.helpers import eventually, metrics
 from webhook.cli.main import main as cli
 from webhook.core import labels
+from webhook.core.fields import JsonObject
 from webhook.core.hosts import find_hosts
-from webhook.core.objects import JsonObject
 from webhook.dev import demo, seed
 from webhook.dev.dns import resolve
 from webhook.dev.environment import DevEnvironment

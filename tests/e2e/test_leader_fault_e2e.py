@@ -13,7 +13,7 @@ from tests.e2e.conftest import SETTINGS
 from tests.e2e.helpers import eventually, metrics
 from tests.e2e.test_handover_e2e import apply_all, available, mirrored, slice_addresses
 from webhook.core import labels
-from webhook.core.objects import JsonObject
+from webhook.core.fields import JsonObject
 from webhook.dev import seed
 from webhook.dev.controlplane import free_port, stop_pid
 from webhook.dev.environment import DevEnvironment

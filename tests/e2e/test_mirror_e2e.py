@@ -18,7 +18,7 @@ from tests.e2e.helpers import eventually, metrics
 from tests.e2e.test_handover_e2e import mirrored, ready_pod_ips, slice_addresses
 from webhook.cli.main import main as cli
 from webhook.core import labels
-from webhook.core.objects import JsonObject
+from webhook.core.fields import JsonObject
 from webhook.dev import seed
 from webhook.dev.controlplane import free_port, stop_pid
 from webhook.dev.dns import resolve

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from webhook.core import labels
-from webhook.core.objects import JsonObject
+from webhook.core.fields import JsonObject
 from webhook.dev import seed
 from webhook.kube.client import Kube, Reply
 

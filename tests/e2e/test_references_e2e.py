@@ -11,7 +11,7 @@ import yaml
 
 from webhook.cli.main import main as cli
 from webhook.core import labels
-from webhook.core.objects import JsonObject
+from webhook.core.fields import JsonObject
 from webhook.dev import seed
 from webhook.dev.environment import DevEnvironment
 from webhook.kube.client import Kube

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 import yaml
 
-from webhook.core.objects import JsonObject
+from webhook.core.fields import JsonObject
 from webhook.dev import chart, registration
 from webhook.kube.client import Kube
 

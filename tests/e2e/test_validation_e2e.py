@@ -10,7 +10,7 @@ import pytest
 from tests.e2e.helpers import eventually, metrics
 from tests.e2e.test_mutation_e2e import apply_all, migrating
 from webhook.core import labels
-from webhook.core.objects import JsonObject
+from webhook.core.fields import JsonObject
 from webhook.dev import seed
 from webhook.dev.environment import DevEnvironment
 from webhook.kube.client import ApiError, Kube

@@ -6,15 +6,15 @@ import argparse
 import datetime
 
 from webhook.cli.snapshot import print_data
-from webhook.core import report, timestamps
+from webhook.core import audit, render, timestamps
 from webhook.kube.client import Kube
 
 
 def run(args: argparse.Namespace) -> int:
     kube = Kube.connect(args.kubeconfig, context=args.context)
-    entries = report.audit_from_events(kube.list_all("Event"))
+    entries = audit.audit_from_events(kube.list_all("Event"))
     if args.log:
-        entries += report.audit_from_log(args.log.read_text().splitlines())
+        entries += audit.audit_from_log(args.log.read_text().splitlines())
     if args.since:
         cutoff = datetime.datetime.now(datetime.UTC) - _duration(args.since)
         entries = [e for e in entries if _parse_time(str(e.get("time", ""))) >= cutoff]
@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
         who = entry.get("user") or "-"
         detail = "; ".join(entry.get("callers") or []) if entry["source"] == "log" else entry.get("message", "")
         rows.append([str(entry.get("time", "")), entry["event"], entry["proxy"], who, entry["source"], detail])
-    print(report.table(["TIME", "EVENT", "PROXY", "USER", "FROM", "CALLERS / MESSAGE"], rows))
+    print(render.table(["TIME", "EVENT", "PROXY", "USER", "FROM", "CALLERS / MESSAGE"], rows))
     return 0
 
 

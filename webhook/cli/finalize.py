@@ -8,7 +8,9 @@ import sys
 from webhook.cli.snapshot import service_argument
 from webhook.core import settings
 from webhook.core.handover import finalize_problems
-from webhook.kube.client import Kube, KubeCluster
+from webhook.kube import workflows
+from webhook.kube.client import Kube
+from webhook.kube.live import KubeCluster
 
 
 def run(args: argparse.Namespace) -> int:
@@ -26,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
     if problems or target is None:
         print(f"error: not finalizing {namespace}/{name}: " + "; ".join(problems), file=sys.stderr)
         return 1
-    cluster.finalize(namespace, name, target=target, cluster_domain=config.cluster_domain)
+    workflows.finalize(cluster, namespace, name, target=target, cluster_domain=config.cluster_domain)
     print(
         f"service/{name} -n {namespace} finalized: ExternalName -> {target.name}.{target.namespace}.svc."
         f"{config.cluster_domain}; its cluster IP {service.cluster_ip} is released "

@@ -9,7 +9,9 @@ import sys
 from webhook.cli.snapshot import service_argument
 from webhook.core import settings
 from webhook.core.handover import plan_handover
-from webhook.kube.client import Kube, KubeCluster
+from webhook.kube import workflows
+from webhook.kube.client import Kube
+from webhook.kube.live import KubeCluster
 
 
 def handover(args: argparse.Namespace) -> int:
@@ -26,7 +28,7 @@ def handover(args: argparse.Namespace) -> int:
         return 1
     if plan.owner:
         print(f"warning: {plan.owner_advice}", file=sys.stderr)
-    cluster.hand_over(namespace, name, target=plan.target)
+    workflows.hand_over(cluster, namespace, name, target=plan.target)
     print(
         f"service/{name} -n {namespace} handed over: it keeps its address and ports, and serves the ready pods "
         f"of {plan.target.namespace}/{plan.target.name} (EndpointSlices mirrored by nsmigrate)"
@@ -38,7 +40,7 @@ def rollback(args: argparse.Namespace) -> int:
     namespace, name = service_argument(args.service)
     cluster = KubeCluster(Kube.connect(args.kubeconfig, context=args.context))
     try:
-        cluster.roll_back(namespace, name, now=datetime.datetime.now(datetime.UTC))
+        workflows.roll_back(cluster, namespace, name, now=datetime.datetime.now(datetime.UTC))
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -9,7 +9,7 @@ import yaml
 
 from webhook.cli.snapshot import print_data, snapshot
 from webhook.core import report
-from webhook.core.objects import JsonObject
+from webhook.core.fields import JsonObject
 
 
 def run(args: argparse.Namespace) -> int:

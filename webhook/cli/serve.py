@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from webhook.core import settings
-from webhook.http.server import serve
+from webhook.runtime.process import serve
 
 
 def serve_arguments() -> argparse.ArgumentParser:

@@ -12,7 +12,8 @@ from webhook.core import labels, settings
 from webhook.core.settings import Settings
 from webhook.kube import watch
 from webhook.kube.cache import Cache
-from webhook.kube.client import Kube, KubeCluster
+from webhook.kube.client import Kube
+from webhook.kube.live import KubeCluster
 
 
 def snapshot(args: argparse.Namespace) -> tuple[Cache, Settings]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from webhook.cli.snapshot import print_data, snapshot
-from webhook.core import report
+from webhook.core import render, report
 
 
 def run(args: argparse.Namespace) -> int:
@@ -19,5 +19,5 @@ def run(args: argparse.Namespace) -> int:
             [p.as_json() for p in proxies] + [report.handover_json(h) for h in waiting] + mirrored_json, args.output
         )
         return 0
-    print(report.status_text(proxies, waiting, mirrored))
+    print(render.status_text(proxies, waiting, mirrored))
     return 0

@@ -8,9 +8,11 @@ builds the first three, the shell writes them.
 from __future__ import annotations
 
 import datetime
+import json
+from collections.abc import Iterable
 from typing import Any
 
-from webhook.core.objects import JsonObject, dig
+from webhook.core.fields import JsonObject, dig
 from webhook.core.review import AdmissionRequest
 from webhook.core.timestamps import rfc3339
 from webhook.core.validation import DeletionDecision
@@ -87,3 +89,37 @@ def event_manifest(decision: DeletionDecision, request: AdmissionRequest, *, now
         "firstTimestamp": stamp,
         "lastTimestamp": stamp,
     }
+
+
+def audit_from_events(events: Iterable[JsonObject]) -> list[dict[str, Any]]:
+    """Denied and forced proxy deletions recorded as Events (newest first)."""
+    entries = []
+    for event in events:
+        reason = event.get("reason")
+        if reason not in EVENT_REASONS.values():
+            continue
+        involved = event.get("involvedObject") or {}
+        entries.append(
+            {
+                "time": event.get("lastTimestamp") or event.get("eventTime") or "",
+                "event": LOG_EVENTS["denied" if reason == EVENT_REASONS["denied"] else "forced"],
+                "proxy": f"{involved.get('namespace')}/{involved.get('name')}",
+                "count": event.get("count", 1),
+                "message": event.get("message", ""),
+                "source": "event",
+            }
+        )
+    return sorted(entries, key=lambda entry: entry["time"], reverse=True)
+
+
+def audit_from_log(lines: Iterable[str]) -> list[dict[str, Any]]:
+    """Denied and forced proxy deletions from the webhook's JSON log lines (newest first)."""
+    entries = []
+    for line in lines:
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and record.get("event") in LOG_EVENTS.values():
+            entries.append({**record, "source": "log"})
+    return sorted(entries, key=lambda entry: str(entry.get("time", "")), reverse=True)

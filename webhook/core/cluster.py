@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from webhook.core.objects import ConfigMap, EndpointSlice, JsonObject, Namespace, Service, Workload
+from webhook.core.fields import JsonObject
+from webhook.core.objects import ConfigMap, Namespace, Service, Workload
+from webhook.core.slices import EndpointSlice
 
 
 class ClusterView(Protocol):

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from webhook.core import labels
 from webhook.core.cluster import ClusterView
+from webhook.core.fields import JsonObject, dig, strings
 from webhook.core.hosts import find_data_hosts
 from webhook.core.migration import migration_of
 from webhook.core.mutation import MutationPlan, MutationResult, kept, record_rewrites, resolver_for, rewrite_warning
-from webhook.core.objects import JsonObject, dig, strings
 from webhook.core.patch import diff
 from webhook.core.review import AdmissionRequest, Operation, patched
 from webhook.core.rewrite import rewrite_data

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 
 from webhook.core import labels
 from webhook.core.cluster import ClusterView
+from webhook.core.fields import JsonObject
 from webhook.core.migration import migration_of
 from webhook.core.mirror import map_ports
-from webhook.core.objects import JsonObject, Service
+from webhook.core.objects import Service
 from webhook.core.owners import owner_of
 from webhook.core.proxies import proxy_ports
 from webhook.core.rewrite import full_name

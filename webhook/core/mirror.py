@@ -20,9 +20,11 @@ from typing import Literal
 from webhook.core import labels
 from webhook.core.audit import COMPONENT
 from webhook.core.cluster import ClusterView
+from webhook.core.fields import JsonObject
 from webhook.core.migration import migration_of
-from webhook.core.objects import Endpoint, EndpointSlice, JsonObject, Service, ServicePort, SlicePort
+from webhook.core.objects import Service, ServicePort
 from webhook.core.settings import Settings
+from webhook.core.slices import Endpoint, EndpointSlice, SlicePort
 from webhook.core.timestamps import rfc3339
 
 MAX_ENDPOINTS = 100

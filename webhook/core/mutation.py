@@ -12,18 +12,12 @@ from dataclasses import dataclass, field, replace
 
 from webhook.core import labels, proxies
 from webhook.core.cluster import Cluster, ClusterView
+from webhook.core.fields import JsonObject, dig, strings
 from webhook.core.hosts import HostRef, dns_name, is_short, pod_name
 from webhook.core.migration import migration_of
-from webhook.core.objects import (
-    JsonObject,
-    consumed_configmaps,
-    dig,
-    env_editable_copy,
-    pod_template,
-    strings,
-    workload_from_object,
-)
+from webhook.core.objects import workload_from_object
 from webhook.core.patch import diff
+from webhook.core.podspec import consumed_configmaps, env_editable_copy, pod_template
 from webhook.core.proxies import ProxyPlan
 from webhook.core.review import AdmissionRequest, Operation, Response, patched
 from webhook.core.rewrite import Resolver, Rewrite, rewrite_references

@@ -9,7 +9,8 @@ from typing import Any, Literal
 from webhook.core import labels
 from webhook.core.callers import Caller, callers_of
 from webhook.core.cluster import ClusterView
-from webhook.core.objects import JsonObject, Service, ServicePort
+from webhook.core.fields import JsonObject
+from webhook.core.objects import Service, ServicePort
 from webhook.core.owners import owner_of
 from webhook.core.rewrite import full_name
 

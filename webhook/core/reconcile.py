@@ -8,7 +8,7 @@
 - proxies made by earlier versions get the ``nsmigrate.io/proxy`` label.
 
 ``plan_reconcile`` decides from the cache with the same functions admission uses (same desired state,
-so the two never fight); ``webhook.kube.reconciler`` runs it and makes the writes.
+so the two never fight); the runtime's leader loop runs it and ``webhook.kube.workflows`` makes the writes.
 """
 
 from __future__ import annotations
@@ -19,9 +19,10 @@ from typing import Literal
 from webhook.core import labels, proxies
 from webhook.core.callers import callers_of
 from webhook.core.cluster import ClusterView
+from webhook.core.fields import JsonObject
 from webhook.core.handover import pending_handovers
 from webhook.core.migration import migration_of
-from webhook.core.objects import JsonObject, Service
+from webhook.core.objects import Service
 from webhook.core.settings import Settings
 
 

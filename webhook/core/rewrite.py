@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 
+from webhook.core.fields import JsonObject
 from webhook.core.hosts import HostRef, find_data_hosts, find_hosts, line_of, pod_name, replace_hosts
-from webhook.core.objects import JsonObject, Service, literal_references
+from webhook.core.objects import Service
+from webhook.core.podspec import literal_references
 
 
 def full_name(service: str, namespace: str, cluster_domain: str) -> str:

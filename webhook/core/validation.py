@@ -12,7 +12,8 @@ from typing import Literal
 from webhook.core import labels
 from webhook.core.callers import Caller, callers_of
 from webhook.core.cluster import ClusterView
-from webhook.core.objects import dig, service_from_object
+from webhook.core.fields import dig
+from webhook.core.objects import service_from_object
 from webhook.core.review import AdmissionRequest
 from webhook.core.settings import Settings
 

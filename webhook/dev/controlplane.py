@@ -23,7 +23,7 @@ from pathlib import Path
 
 from webhook.core import certs
 from webhook.core.clientauth import API_SERVER_CLIENT_NAME
-from webhook.core.objects import JsonObject
+from webhook.core.fields import JsonObject
 
 BUILD_SCRIPT = Path(__file__).with_name("build.sh")
 

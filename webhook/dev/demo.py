@@ -12,9 +12,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from webhook.core import labels, report
+from webhook.core import graph, labels, render, report
+from webhook.core.fields import JsonObject
 from webhook.core.hosts import find_hosts
-from webhook.core.objects import JsonObject
 from webhook.core.settings import from_env
 from webhook.core.waiting import poll_until
 from webhook.dev import seed
@@ -23,7 +23,8 @@ from webhook.dev.dns import resolve
 from webhook.dev.environment import DevEnvironment
 from webhook.kube import watch
 from webhook.kube.cache import Cache
-from webhook.kube.client import ApiError, Kube, KubeCluster
+from webhook.kube.client import ApiError, Kube
+from webhook.kube.live import KubeCluster
 
 Say = Callable[[str], None]
 
@@ -137,7 +138,7 @@ def show_dns(kube: Kube, dns_port: int, say: Say) -> None:
 def show_status(kube: Kube, say: Say) -> None:
     """``nsmigrate status``, as the demo goes."""
     view, settings = snapshot(kube), from_env()
-    text = report.status_text(
+    text = render.status_text(
         report.proxy_statuses(view, settings),
         report.awaiting_handover(view, settings),
         report.mirror_statuses(view, settings),
@@ -150,9 +151,7 @@ def show_status(kube: Kube, say: Say) -> None:
 def show_graph(kube: Kube, say: Say) -> None:
     """``nsmigrate graph`` (Mermaid), as the demo goes."""
     say("  $ nsmigrate graph -n foobar -n foo")
-    for line in report.mermaid(
-        report.call_graph(snapshot(kube), from_env(), namespaces=["foobar", "foo"])
-    ).splitlines():
+    for line in render.mermaid(graph.call_graph(snapshot(kube), from_env(), namespaces=["foobar", "foo"])).splitlines():
         say(f"  {line}")
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from webhook.core import certs, labels
-from webhook.core.objects import JsonObject
+from webhook.core.fields import JsonObject
 from webhook.core.settings import Settings, from_env, to_env
 from webhook.core.waiting import poll_until
 from webhook.dev import registration

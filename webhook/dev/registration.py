@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from webhook.core.objects import JsonObject
+from webhook.core.fields import JsonObject
 from webhook.core.settings import Settings
 from webhook.dev import chart
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from webhook.core import labels
-from webhook.core.objects import JsonObject
+from webhook.core.fields import JsonObject
 
 IMAGE = "registry.k8s.io/pause:3.10"
 CALLS = {"a": {"SERVICEB_URL": "http://serviceb/"}, "b": {}, "c": {"SERVICEA_URL": "http://servicea/"}}

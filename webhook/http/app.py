@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 import logging
 import time
 from collections.abc import Callable
@@ -11,16 +10,12 @@ from typing import Any
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from webhook.core import audit, clientauth, logs, review
+from webhook.core import clientauth, logs, review
+from webhook.core.admission import AdmissionHandler, Handler, failure_answer
 from webhook.core.cluster import Cluster
-from webhook.core.configmaps import admit_configmap
-from webhook.core.mutation import admit_workload
 from webhook.core.settings import Settings
-from webhook.core.validation import decide_deletion
+from webhook.http.events import EventRecorder
 from webhook.http.metrics import IN_ADMISSION, Metrics
-from webhook.kube.events import EventRecorder
-
-Decide = Callable[[review.AdmissionRequest], review.Response]
 
 
 def create_app(
@@ -36,43 +31,12 @@ def create_app(
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     metrics = metrics or Metrics()
     recorder = recorder or EventRecorder(cluster.record_event)
-
-    def mutate(admission: review.AdmissionRequest) -> review.Response:
-        admit = admit_configmap if admission["kind"]["kind"] == "ConfigMap" else admit_workload
-        result = admit(admission, cluster, settings)
-        metrics.rewrites.inc(len(result.plan.rewrites))
-        metrics.proxies_created.inc(len(result.created))
-        metrics.proxy_failures.inc(len(result.failed))
-        if result.plan.rewrites or result.created or result.failed:
-            logs.event(
-                "workload_mutated",
-                uid=admission["uid"],
-                workload=f"{admission.get('namespace', '')}/{admission.get('name', '')}",
-                kind=admission["kind"]["kind"],
-                operation=admission["operation"],
-                dryRun=bool(admission.get("dryRun")),
-                rewrites=[rewrite.record() for rewrite in result.plan.rewrites],
-                proxiesCreated=result.created,
-                proxiesFailed=result.failed,
-            )
-        return result.response
-
-    def validate(admission: review.AdmissionRequest) -> review.Response:
-        decision = decide_deletion(admission, cluster, settings)
-        answer = review.allowed() if decision.allowed else review.denied(decision.message())
-        if not audit.is_audited(decision):
-            return answer
-        namespace = decision.proxy.partition("/")[0]
-        counter = metrics.deletions_denied if decision.verdict == "denied" else metrics.deletions_forced
-        counter.labels(namespace=namespace).inc()
-        logs.event(audit.LOG_EVENTS[decision.verdict], level=logging.WARNING, **audit.log_fields(decision, admission))
-        recorder.emit(audit.event_manifest(decision, admission, now=datetime.datetime.now(datetime.UTC)))
-        return review.with_audit(answer, audit.audit_annotations(decision))
-
-    app.add_url_rule("/mutate", "mutate", _endpoint("mutate", mutate, settings, metrics), methods=["POST"])
-    app.add_url_rule("/validate", "validate", _endpoint("validate", validate, settings, metrics), methods=["POST"])
-    app.extensions["nsmigrate.events"] = recorder
+    handler = AdmissionHandler(settings, cluster, hooks=metrics, emit=recorder.emit)
+    app.extensions["nsmigrate.settings"] = settings
     app.extensions["nsmigrate.metrics"] = metrics
+    for name in ("mutate", "validate"):
+        add_admission_endpoint(app, name, handler)
+    app.extensions["nsmigrate.events"] = recorder
     app.add_url_rule("/healthz", "healthz", lambda: ("ok\n", 200, {"Content-Type": "text/plain"}))
     app.add_url_rule(
         "/readyz",
@@ -97,9 +61,12 @@ def create_app(
     return app
 
 
-def _endpoint(
-    name: str, decide: Decide, settings: Settings, metrics: Metrics
-) -> Callable[[], Response | tuple[str, int, dict[str, str]]]:
+def add_admission_endpoint(app: Flask, name: str, handler: Handler) -> None:
+    """``POST /<name>``: client check, decode, ``handler.handle``, encode. Any handler plugs in here (the
+    benchmark's no-op too), so every endpoint pays the same transport costs."""
+    settings: Settings = app.extensions["nsmigrate.settings"]
+    metrics: Metrics = app.extensions["nsmigrate.metrics"]
+
     def handle() -> Response | tuple[str, int, dict[str, str]]:
         if settings.client_verification:  # before the body is read: no decision, no side effect, no log
             refusal = clientauth.refusal(peer_certificate(request.environ), allowed=settings.client_subject_names)
@@ -114,20 +81,19 @@ def _endpoint(
         started = time.perf_counter()
         token = IN_ADMISSION.set(True)
         try:
-            answer = decide(admission)
+            answer = handler.handle(name, admission)
             outcome = "patched" if answer.patch else ("allowed" if answer.allowed else "denied")
         except Exception:  # an error of nsmigrate's own: the failure policy decides, never a 500
             logging.getLogger(logs.LOGGER).exception("cannot decide review %s", admission["uid"])
             metrics.internal_errors.labels(endpoint=name).inc()
-            answer, outcome = _failure(settings, admission["uid"]), "error"
+            answer, outcome = failure_answer(settings, admission["uid"]), "error"
         finally:
             IN_ADMISSION.reset(token)
         metrics.duration.labels(endpoint=name).observe(time.perf_counter() - started)
         metrics.requests.labels(endpoint=name, outcome=outcome).inc()
         return jsonify(review.encode(admission["uid"], answer))
 
-    handle.__name__ = name
-    return handle
+    app.add_url_rule(f"/{name}", name, handle, methods=["POST"])
 
 
 PEER_SOCKET = "gunicorn.socket"
@@ -144,12 +110,3 @@ def peer_certificate(environ: dict[str, Any]) -> clientauth.PeerCertificate | No
     connection = environ.get(PEER_SOCKET)
     getpeercert = getattr(connection, "getpeercert", None)
     return getpeercert() if callable(getpeercert) else None
-
-
-def _failure(settings: Settings, uid: str) -> review.Response:
-    """Answer for a review nsmigrate failed to decide: what its failure policy would do."""
-    if settings.failure_policy == "Ignore":
-        return review.allowed(warnings=[f"internal error, admitted unchanged (review {uid}; see webhook logs)"])
-    return review.errored(
-        f"nsmigrate could not process this object (review {uid}); nothing was changed, retry or see the webhook logs"
-    )

@@ -14,7 +14,9 @@ from cryptography import x509
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
+from webhook.core.mutation import MutationResult
 from webhook.core.report import ProxyStatus
+from webhook.core.validation import DeletionDecision
 
 IN_ADMISSION: ContextVar[bool] = ContextVar("in_admission", default=False)
 """True while a thread decides an admission review: API calls made then are counted apart."""
@@ -122,6 +124,17 @@ class Metrics:
         )
         self.proxy_callers = ProxyCallers()
         self.registry.register(self.proxy_callers)
+
+    def mutated(self, result: MutationResult) -> None:
+        """Admission hook: what a mutation rewrote and created."""
+        self.rewrites.inc(len(result.plan.rewrites))
+        self.proxies_created.inc(len(result.created))
+        self.proxy_failures.inc(len(result.failed))
+
+    def audited(self, decision: DeletionDecision) -> None:
+        """Admission hook: a denied or forced proxy deletion, by the proxy's namespace."""
+        counter = self.deletions_denied if decision.verdict == "denied" else self.deletions_forced
+        counter.labels(namespace=decision.proxy.partition("/")[0]).inc()
 
     def follow_certificate(self, cert_file: str) -> None:
         self.certificate_expiry.set_function(lambda: _not_after(Path(cert_file)))

@@ -13,21 +13,19 @@ from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any
 
 from webhook.core.cluster import Cluster
+from webhook.core.fields import JsonObject, dig
 from webhook.core.objects import (
-    WORKLOAD_KINDS,
     ConfigMap,
-    EndpointSlice,
-    JsonObject,
     Namespace,
     Service,
     Workload,
     configmap_from_object,
-    dig,
-    endpointslice_from_object,
     namespace_from_object,
     service_from_object,
     workload_from_object,
 )
+from webhook.core.podspec import WORKLOAD_KINDS
+from webhook.core.slices import EndpointSlice, endpointslice_from_object
 
 Key = tuple[str, ...]
 """(name,) for a Namespace, (namespace, name) for a Service or ConfigMap, (kind, namespace, name) for a workload,

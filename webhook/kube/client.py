@@ -7,43 +7,20 @@ are what the decisions use, and they are much faster to build). ``KubeCluster`` 
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
-import datetime
 import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, TypeVar
 from urllib.parse import quote
 
 from kubernetes import client, config
 
-from webhook.core import labels
-from webhook.core.callers import referring
-from webhook.core.handover import finalize_manifest, handover_manifest, rollback_manifest
-from webhook.core.mirror import SliceAction
-from webhook.core.objects import (
-    WORKLOAD_KINDS,
-    ConfigMap,
-    EndpointSlice,
-    JsonObject,
-    Namespace,
-    Service,
-    Workload,
-    configmap_from_object,
-    endpointslice_from_object,
-    namespace_from_object,
-    service_from_object,
-    workload_from_object,
-)
-from webhook.core.waiting import poll_until
+from webhook.core.fields import JsonObject
 from webhook.kube.watch import Gone
 
 T = TypeVar("T")
 
 FIELD_MANAGER = "nsmigrate"
-ENDPOINTS_MANAGED_BY = "endpoints.kubernetes.io/managed-by"
 
 
 class Resource(NamedTuple):
@@ -299,203 +276,3 @@ def _warnings(headers: Any) -> list[str]:
         for part in (value or "").split('299 - "')[1:]:
             texts.append(part.rstrip().rstrip(",").rstrip('"').replace('\\"', '"'))
     return texts
-
-
-class KubeCluster:
-    """The ``Cluster`` interface over live API reads: for writes, for confirming what a cache cannot
-    vouch for, and for one-off commands."""
-
-    def __init__(self, kube: Kube) -> None:
-        self.kube = kube
-        self._pool: ThreadPoolExecutor | None = None
-
-    def services_named(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Service | None]:
-        """GETs made together, so that several cost about one round trip."""
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="api-get")
-
-        # Each GET runs in the caller's context, so that it is counted as the admission's own.
-        def read(key: tuple[str, str], context: contextvars.Context) -> Service | None:
-            return context.run(self.service, *key)
-
-        futures = [self._pool.submit(read, key, contextvars.copy_context()) for key in keys]
-        return {key: future.result() for key, future in zip(keys, futures, strict=True)}
-
-    def namespace(self, name: str) -> Namespace | None:
-        obj = self.kube.get("Namespace", None, name)
-        return namespace_from_object(obj) if obj else None
-
-    def namespaces(self) -> list[Namespace]:
-        return [namespace_from_object(obj) for obj in self.kube.list_all("Namespace")]
-
-    def service(self, namespace: str, name: str) -> Service | None:
-        obj = self.kube.get("Service", namespace, name)
-        return service_from_object(obj) if obj else None
-
-    def services(self, namespace: str | None = None) -> list[Service]:
-        return [service_from_object(obj) for obj in self.kube.list_all("Service", namespace)]
-
-    def endpoint_slices(self, namespace: str, service: str) -> list[EndpointSlice]:
-        found = self.kube.list_labelled("EndpointSlice", namespace, f"kubernetes.io/service-name={service}")
-        return [endpointslice_from_object(obj) for obj in found]
-
-    def workloads(self, namespace: str | None = None) -> list[Workload]:
-        found = (workload_from_object(obj) for kind in WORKLOAD_KINDS for obj in self.kube.list_all(kind, namespace))
-        return [workload for workload in found if workload is not None]
-
-    def configmaps(self, namespace: str | None = None) -> list[ConfigMap]:
-        return [configmap_from_object(obj) for obj in self.kube.list_all("ConfigMap", namespace)]
-
-    def referring(self, names: frozenset[str]) -> tuple[list[Workload], list[ConfigMap]]:
-        """Reads every workload and ConfigMap of the cluster: for one-off commands, not admission."""
-        return referring(names, self.workloads(), self.configmaps())
-
-    def live(self) -> KubeCluster:
-        return self
-
-    def create_service(self, manifest: JsonObject, *, timeout: float) -> None:
-        try:
-            self.kube.create(manifest, timeout=timeout)
-        except ApiError as error:
-            if error.status != 409:
-                raise
-
-    def patch_service(self, namespace: str, name: str, patch: JsonObject) -> None:
-        self.kube.request(
-            "PATCH", path_of("Service", namespace, name), body=patch, content_type="application/merge-patch+json"
-        )
-
-    def delete_service(self, namespace: str, name: str, *, uid: str) -> None:
-        """Delete that very Service (the uid precondition spares a namesake created since); gone is fine."""
-        options = {"apiVersion": "v1", "kind": "DeleteOptions", "preconditions": {"uid": uid} if uid else {}}
-        try:
-            self.kube.request("DELETE", path_of("Service", namespace, name), body=options)
-        except ApiError as error:
-            if error.status != 404:
-                raise
-
-    def hand_over(self, namespace: str, name: str, *, target: Service) -> JsonObject:
-        """Hand the live Service over to ``target``: one UPDATE that removes only its selector (retried
-        on conflict). The mirror then fills its slices before the endpoint controller's are removed."""
-
-        def attempt() -> JsonObject:
-            live = self._live_service(namespace, name)
-            found = service_from_object(live)
-            if found.is_proxy and not found.selector:
-                return live
-            body = handover_manifest(live, target=target)
-            handed = self.kube.request("PUT", path_of("Service", namespace, name), body=body).body
-            self.drop_stale_endpoints(namespace, name)
-            return handed
-
-        return retry_on_conflict(attempt, what=f"service {namespace}/{name} during the handover")
-
-    def _live_service(self, namespace: str, name: str) -> JsonObject:
-        live = self.kube.get("Service", namespace, name)
-        if live is None:
-            raise ApiError(404, f"service {namespace}/{name} not found")
-        return live
-
-    def drop_stale_endpoints(self, namespace: str, name: str) -> None:
-        """Delete the Endpoints the endpoint controller left behind: it stops managing a Service without
-        selector, and Kubernetes' endpointslice-mirroring controller would keep serving the old addresses
-        from it after the old pods are gone. (Its own EndpointSlice stays until the mirror's are written.)"""
-        found = self.kube.get("Endpoints", namespace, name)
-        if found is None or (found["metadata"].get("labels") or {}).get(ENDPOINTS_MANAGED_BY) != "endpoint-controller":
-            return
-        options = {"apiVersion": "v1", "kind": "DeleteOptions", "preconditions": {"uid": found["metadata"]["uid"]}}
-        try:
-            self.kube.request("DELETE", path_of("Endpoints", namespace, name), body=options)
-        except ApiError as error:
-            if error.status not in (404, 409):
-                raise
-
-    def finalize(self, namespace: str, name: str, *, target: Service, cluster_domain: str) -> JsonObject:
-        """Turn a handed-over Service into the ExternalName proxy for ``target`` (its mirror then goes)."""
-
-        def attempt() -> JsonObject:
-            body = finalize_manifest(self._live_service(namespace, name), target=target, cluster_domain=cluster_domain)
-            return self.kube.request("PUT", path_of("Service", namespace, name), body=body).body
-
-        done = retry_on_conflict(attempt, what=f"service {namespace}/{name} during the finalize")
-        self.delete_mirrored_slices(namespace, name)
-        return done
-
-    def roll_back(self, namespace: str, name: str, *, now: datetime.datetime) -> JsonObject:
-        """Restore a handed-over Service and remove its mirrored slices (the endpoint controller serves
-        it again from its selector); its old cluster IP too, unless another Service took it."""
-
-        def attempt() -> JsonObject:
-            body = rollback_manifest(self._live_service(namespace, name), now=now)
-            path = path_of("Service", namespace, name)
-            try:
-                return self.kube.request("PUT", path, body=body).body
-            except ApiError as error:
-                if error.status != 422 or "clusterIP" not in body["spec"]:
-                    raise
-            for key in ("clusterIP", "clusterIPs"):  # another Service took the old IP meanwhile
-                body["spec"].pop(key, None)
-            return self.kube.request("PUT", path, body=body).body
-
-        restored = retry_on_conflict(attempt, what=f"service {namespace}/{name} during the rollback")
-        self._await_controller_slices(namespace, name)
-        self.delete_mirrored_slices(namespace, name)
-        return restored
-
-    def _await_controller_slices(self, namespace: str, name: str, *, timeout: float = 10.0) -> None:
-        """Until the endpoint controller has written slices for the restored selector (or ``timeout``):
-        the mirrored ones keep serving meanwhile."""
-
-        def served() -> bool:
-            return any(s.managed_by == labels.SLICE_CONTROLLER for s in self.endpoint_slices(namespace, name))
-
-        with contextlib.suppress(TimeoutError):
-            poll_until(served, timeout=timeout, interval=0.1)
-
-    def delete_mirrored_slices(self, namespace: str, name: str) -> None:
-        """Remove the slices nsmigrate mirrored into ``namespace/name``."""
-        for found in self.endpoint_slices(namespace, name):
-            if found.managed_by == labels.SLICE_MANAGER:
-                self.write_slice(SliceAction("delete", namespace, found.name, "rollback", {"uid": found.uid}))
-
-    def write_slice(self, action: SliceAction) -> None:
-        """One mirror write; idempotent: an existing slice on create, a gone one on delete, are fine."""
-        path = path_of("EndpointSlice", action.namespace, action.name)
-        try:
-            if action.verb == "create":
-                self.kube.create(action.body)
-            elif action.verb == "update":
-                self.kube.request("PATCH", path, body=action.body, content_type="application/merge-patch+json")
-            else:
-                uid = action.body.get("uid")
-                options = {"apiVersion": "v1", "kind": "DeleteOptions", "preconditions": {"uid": uid} if uid else {}}
-                self.kube.request("DELETE", path, body=options)
-        except ApiError as error:
-            if not (action.verb == "create" and error.status == 409) and error.status != 404:
-                raise
-
-    def record_event(self, event: JsonObject) -> None:
-        """Create the Event, or bump the count of the one of that name (optimistic, retried)."""
-        metadata = event["metadata"]
-        try:
-            self.kube.create(event)
-            return
-        except ApiError as error:
-            if error.status != 409:
-                raise
-
-        def attempt() -> None:
-            existing = self.kube.get("Event", metadata["namespace"], metadata["name"])
-            if existing is None:
-                self.kube.create(event)
-                return
-            bump = {
-                "metadata": {"resourceVersion": existing["metadata"]["resourceVersion"]},
-                "count": int(existing.get("count") or 1) + 1,
-                "lastTimestamp": event["lastTimestamp"],
-                "message": event["message"],
-            }
-            path = path_of("Event", metadata["namespace"], metadata["name"])
-            self.kube.request("PATCH", path, body=bump, content_type="application/merge-patch+json")
-
-        retry_on_conflict(attempt, what=f"event {metadata['name']} while its count was bumped")

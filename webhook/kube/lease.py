@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from webhook.core import logs
-from webhook.core.objects import JsonObject
+from webhook.core.fields import JsonObject
 from webhook.core.timestamps import parse, rfc3339
 from webhook.kube.client import ApiError, Kube, path_of
 

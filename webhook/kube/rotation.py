@@ -20,7 +20,7 @@ from cryptography import x509
 
 from webhook.core import certs, labels, logs
 from webhook.core.certs import write_atomically
-from webhook.core.objects import JsonObject
+from webhook.core.fields import JsonObject
 from webhook.kube.client import ApiError, Kube, path_of
 
 RENEW_ANNOTATION = "nsmigrate.io/renew"

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from webhook.core import logs
-from webhook.core.objects import JsonObject, dig
+from webhook.core.fields import JsonObject, dig
 from webhook.kube.cache import Cache
 
 

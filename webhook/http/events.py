@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable
 
 from webhook.core import logs
-from webhook.core.objects import JsonObject
+from webhook.core.fields import JsonObject
 
 Write = Callable[[JsonObject], None]
 
