@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from webhook.cli import main as nsmigrate
+from webhook.core.settings import Settings
 from webhook.kube.client import Kube
 
 PROG = "kubectl nsmigrate"
@@ -99,7 +100,7 @@ def _kubectl_flags(*, output: Sequence[str] = ()) -> argparse.ArgumentParser:
     flags.add_argument("--kubeconfig", help="path to the kubeconfig file (default: KUBECONFIG, ~/.kube/config)")
     flags.add_argument("--context", help="the kubeconfig context to use (default: its current context)")
     flags.add_argument("-n", "--namespace", help="the namespace (see each command)")
-    flags.add_argument("--cluster-domain", help="cluster DNS domain (default: cluster.local)")
+    flags.add_argument("--cluster-domain", help=f"cluster DNS domain (default: {Settings().cluster_domain})")
     flags.add_argument("--debug", action="store_true", help="show tracebacks")
     if output:
         flags.add_argument("-o", "--output", choices=output, help=f"output format: {'|'.join(output)}")

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from webhook.cli import audit, certs, check, demo, dev, finalize, graph, handover, plan, serve, status
+from webhook.core.settings import Settings
 
 DEV_DIR = Path("~/.cache/nsmigrate/dev")
 """Where ``dev up`` keeps its state; expanded when used, not at import."""
@@ -78,7 +79,8 @@ def _parser() -> argparse.ArgumentParser:
     ):
         command.add_argument("--kubeconfig", help="kubeconfig (default: KUBECONFIG, in-cluster, ~/.kube/config)")
         command.add_argument(
-            "--cluster-domain", help="cluster DNS domain (default: NSMIGRATE_CLUSTER_DOMAIN, else cluster.local)"
+            "--cluster-domain",
+            help=f"cluster DNS domain (default: NSMIGRATE_CLUSTER_DOMAIN, else {Settings().cluster_domain})",
         )
         command.add_argument("--context", help="kubeconfig context (default: its current context)")
         formats = ["text", "json", "yaml"] if command is not graph_parser else ["mermaid", "dot", "png", "json", "yaml"]
@@ -103,7 +105,8 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--kubeconfig", help="kubeconfig (default: KUBECONFIG, in-cluster, ~/.kube/config)")
         command.add_argument("--context", help="kubeconfig context (default: its current context)")
         command.add_argument(
-            "--cluster-domain", help="cluster DNS domain (default: NSMIGRATE_CLUSTER_DOMAIN, else cluster.local)"
+            "--cluster-domain",
+            help=f"cluster DNS domain (default: NSMIGRATE_CLUSTER_DOMAIN, else {Settings().cluster_domain})",
         )
         command.set_defaults(run=run)
     return parser

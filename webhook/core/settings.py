@@ -22,6 +22,10 @@ class Settings:
     own_namespace: str = "nsmigrate"
     """Where nsmigrate runs: never a source or a target."""
 
+    excluded_namespaces: tuple[str, ...] = tuple(sorted(SYSTEM_NAMESPACES))
+    """Namespaces never a source or a target besides ``own_namespace`` (the chart's
+    ``webhook.excludedNamespaces``, which the registrations skip too); the system namespaces always are."""
+
     failure_policy: FailurePolicy = "Fail"
     """What an error inside nsmigrate means for the object under review: refuse it ("Fail", the
     default: a workload must not land with short names nothing resolves) or admit it unchanged
@@ -107,7 +111,7 @@ class Settings:
     @property
     def protected_namespaces(self) -> frozenset[str]:
         """Namespaces that are never a source or a target."""
-        return SYSTEM_NAMESPACES | {self.own_namespace}
+        return SYSTEM_NAMESPACES | {*self.excluded_namespaces, self.own_namespace}
 
 
 def from_env(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
