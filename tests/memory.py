@@ -6,7 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Self
 
+from webhook.core import labels
 from webhook.core.callers import referring
+from webhook.core.endpoints import Endpoints, endpoints_from_object
 from webhook.core.fields import JsonObject
 from webhook.core.objects import (
     ConfigMap,
@@ -28,6 +30,8 @@ class MemoryCluster:
     workload_records: list[Workload] = field(default_factory=list)
     configmap_records: list[ConfigMap] = field(default_factory=list)
     slice_records: list[EndpointSlice] = field(default_factory=list)
+    endpoints_records: dict[tuple[str, str], Endpoints] = field(default_factory=dict)
+    """Only those labelled nsmigrate.io/proxy, as the watch cache keeps them."""
     created: list[JsonObject] = field(default_factory=list)
     events: dict[tuple[str, str], JsonObject] = field(default_factory=dict)
     fail_writes: Exception | None = None
@@ -51,6 +55,10 @@ class MemoryCluster:
             self.configmap_records.append(configmap_from_object(manifest))
         elif kind == "EndpointSlice":
             self.slice_records.append(endpointslice_from_object(manifest))
+        elif kind == "Endpoints":
+            if (manifest["metadata"].get("labels") or {}).get(labels.PROXY) == "true":
+                found = endpoints_from_object(manifest)
+                self.endpoints_records[(found.namespace, found.name)] = found
         elif (workload := workload_from_object(manifest)) is not None:
             self.workload_records.append(workload)
         else:
@@ -79,6 +87,9 @@ class MemoryCluster:
 
     def endpoint_slices(self, namespace: str, service: str) -> list[EndpointSlice]:
         return [s for s in self.slice_records if (s.namespace, s.service) == (namespace, service)]
+
+    def mirrored_endpoints(self, namespace: str, name: str) -> Endpoints | None:
+        return self.endpoints_records.get((namespace, name))
 
     def workloads(self, namespace: str | None = None) -> list[Workload]:
         return [w for w in self.workload_records if namespace in (None, w.namespace)]

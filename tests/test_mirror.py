@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
+from tests.handovers import cluster, handed_over, slice_object
 from tests.memory import MemoryCluster
 from webhook.core import labels
 from webhook.core.fields import JsonObject
 from webhook.core.graph import call_graph
-from webhook.core.mirror import MAX_ENDPOINTS, SliceAction, desired_slices, map_ports, plan_mirror
+from webhook.core.mirror import MAX_ENDPOINTS, MirrorAction, desired_slices, map_ports, plan_mirror
 from webhook.core.objects import Service, ServicePort
 from webhook.core.render import mermaid
 from webhook.core.settings import Settings
@@ -102,48 +101,13 @@ def test_slices_hold_at_most_a_hundred_endpoints() -> None:
     assert len({w.name for w in wanted}) == 3
 
 
-def cluster(*extra: JsonObject, old: JsonObject | None = None) -> MemoryCluster:
-    """foobar/servicea handed over to foo/servicea, whose slice holds one ready pod."""
-    return MemoryCluster.of(
-        {"kind": "Namespace", "metadata": {"name": "foobar", "labels": {labels.SOURCE: "true"}}},
-        {"kind": "Namespace", "metadata": {"name": "foo", "labels": {labels.MIGRATE_FROM: "foobar"}}},
-        old or handed_over(),
-        {"kind": "Service", "metadata": {"name": "servicea", "namespace": "foo"},
-         "spec": {"selector": {"app": "appa"}, "ports": [{"name": "http", "port": 8080, "targetPort": 8080}]}},
-        slice_object("foo", "servicea-abc", labels.SLICE_CONTROLLER, "10.1.0.1"),
-        *extra,
-    )  # fmt: skip
-
-
-def handed_over(**spec: object) -> JsonObject:
-    original = {"selector": {"app": "appa"}, "ports": [{"name": "http", "port": 80, "targetPort": 8080}]}
-    return {
-        "kind": "Service",
-        "metadata": {
-            "name": "servicea", "namespace": "foobar", "uid": "uid-old",
-            "labels": {labels.PROXY: "true"},
-            "annotations": {labels.PROXY_FOR: "foo/servicea", labels.ORIGINAL_SPEC: json.dumps(original)},
-        },
-        "spec": {"clusterIP": "10.0.0.10", "ports": [{"name": "http", "port": 80, "targetPort": 8080}], **spec},
-    }  # fmt: skip
-
-
-def slice_object(namespace: str, name: str, manager: str, *ips: str, port: int = 8080) -> JsonObject:
-    return {
-        "kind": "EndpointSlice",
-        "metadata": {
-            "name": name, "namespace": namespace, "uid": f"uid-{name}",
-            "labels": {labels.SERVICE_NAME: "servicea", labels.SLICE_MANAGED_BY: manager},
-        },
-        "addressType": "IPv4",
-        "ports": [{"name": "http", "port": port, "protocol": "TCP"}],
-        "endpoints": [{"addresses": [ip], "conditions": {"ready": True}} for ip in ips],
-    }  # fmt: skip
+def of_kind(actions: list[MirrorAction], kind: str = "EndpointSlice") -> list[MirrorAction]:
+    return [action for action in actions if action.kind == kind]
 
 
 def test_a_handed_over_service_gets_its_mirrored_slice_owned_by_it() -> None:
     plan = plan_mirror(cluster(slice_object("foobar", "servicea-old", labels.SLICE_CONTROLLER, "10.2.0.1")), SETTINGS)
-    (create,) = plan.actions  # the endpoint controller's slice stays until ours exists
+    (create,) = of_kind(plan.actions)  # the endpoint controller's slice stays until ours exists
     assert create.verb == "create"
     manifest = create.body
     assert manifest["metadata"]["labels"] == {
@@ -160,16 +124,17 @@ def test_a_handed_over_service_gets_its_mirrored_slice_owned_by_it() -> None:
 
 def test_once_ours_is_complete_the_endpoint_controllers_leftover_goes_and_nothing_else_is_written() -> None:
     first = cluster(slice_object("foobar", "servicea-old", labels.SLICE_CONTROLLER, "10.2.0.1"))
-    (create,) = plan_mirror(first, SETTINGS).actions
-    settled = cluster(slice_object("foobar", "servicea-old", labels.SLICE_CONTROLLER, "10.2.0.1"), create.body)
+    (create, apply) = plan_mirror(first, SETTINGS).actions
+    leftover = slice_object("foobar", "servicea-old", labels.SLICE_CONTROLLER, "10.2.0.1")
+    settled = cluster(leftover, create.body, apply.body)
     assert [(a.verb, a.name) for a in plan_mirror(settled, SETTINGS).actions] == [("delete", "servicea-old")]
-    assert plan_mirror(cluster(create.body), SETTINGS).actions == []
+    assert plan_mirror(cluster(create.body, apply.body), SETTINGS).actions == []
 
 
 def test_a_pod_leaving_the_new_side_is_an_update_of_our_slice() -> None:
-    (create,) = plan_mirror(cluster(), SETTINGS).actions
+    (create, apply) = plan_mirror(cluster(), SETTINGS).actions
     stale = {**create.body, "endpoints": [*create.body["endpoints"], {"addresses": ["10.1.0.9"]}]}
-    (update,) = plan_mirror(cluster(stale), SETTINGS).actions
+    (update,) = plan_mirror(cluster(stale, apply.body), SETTINGS).actions
     assert update.verb == "update"
     assert [e["addresses"] for e in update.body["endpoints"]] == [["10.1.0.1"]]
 
@@ -212,7 +177,7 @@ def test_the_controller_writes_only_as_leader_and_says_each_warning_once() -> No
     view = cluster()
     view.service_records = [s for s in view.service_records if s.namespace != "foo"]  # target gone
     view.add(slice_object("foobar", "servicea-nsmigrate-x", labels.SLICE_MANAGER, "10.1.0.1"))
-    written: list[SliceAction] = []
+    written: list[MirrorAction] = []
     events: list[JsonObject] = []
     leader = False
     loop, mirror = controllers.mirror(
@@ -233,12 +198,15 @@ def test_the_controller_writes_only_as_leader_and_says_each_warning_once() -> No
 
 
 def test_the_controller_carries_out_the_plan() -> None:
-    written: list[SliceAction] = []
+    written: list[MirrorAction] = []
     loop, mirror = controllers.mirror(
         cluster(), SETTINGS, write=written.append, record_event=lambda _: None, is_leader=lambda: True
     )
     assert loop.step() == written
-    assert [(a.verb, a.namespace) for a in written] == [("create", "foobar")]
+    assert [(a.kind, a.verb, a.namespace) for a in written] == [
+        ("EndpointSlice", "create", "foobar"),
+        ("Endpoints", "apply", "foobar"),
+    ]
     assert (mirror.stats.passes, mirror.stats.mirrored) == (1, 1)
 
 

@@ -28,13 +28,18 @@ class Recorded:
         self.streams = streams
         self.lists: list[str] = []
         self.watches: list[str] = []
+        self.selectors: list[str] = []
 
-    def list_page(self, kind: str, *, limit: int, token: str) -> tuple[list[JsonObject], str, str]:
+    def list_page(self, kind: str, *, limit: int, token: str, selector: str = "") -> tuple[list[JsonObject], str, str]:
         self.lists.append(token)
+        self.selectors.append(selector)
         return self.pages.pop(0)
 
-    def watch(self, kind: str, *, resource_version: str, timeout_seconds: int) -> Iterator[JsonObject]:
+    def watch(
+        self, kind: str, *, resource_version: str, timeout_seconds: int, selector: str = ""
+    ) -> Iterator[JsonObject]:
         self.watches.append(resource_version)
+        self.selectors.append(selector)
         stream = self.streams.pop(0)
         if isinstance(stream, Exception):
             raise stream
@@ -101,8 +106,12 @@ def test_run_relists_on_410_and_retries_other_errors() -> None:
     )
     ref, cache = reflector(source)
 
-    def last_stream(kind: str, *, resource_version: str, timeout_seconds: int) -> Iterator[JsonObject]:
-        stream = Recorded.watch(source, kind, resource_version=resource_version, timeout_seconds=timeout_seconds)
+    def last_stream(
+        kind: str, *, resource_version: str, timeout_seconds: int, selector: str = ""
+    ) -> Iterator[JsonObject]:
+        stream = Recorded.watch(
+            source, kind, resource_version=resource_version, timeout_seconds=timeout_seconds, selector=selector
+        )
         yield from stream
         if not source.streams:
             stop.set()
@@ -128,3 +137,9 @@ def test_backoff_doubles_up_to_its_cap_and_resets() -> None:
     assert all(ceiling / 2 <= delay <= ceiling for delay, ceiling in zip(delays, ceilings, strict=True))
     backoff.reset()
     assert backoff.delay() <= 1
+
+
+def test_endpoints_are_listed_and_watched_through_the_mirrors_label_only() -> None:
+    source = Recorded([([], "5", "")], [[]])
+    Reflector("Endpoints", source, Cache(MemoryCluster(), kinds=["Endpoints"])).step()
+    assert source.selectors == ["nsmigrate.io/proxy=true", "nsmigrate.io/proxy=true"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+from webhook.core.endpoints import Endpoints
 from webhook.core.fields import JsonObject
 from webhook.core.objects import ConfigMap, Namespace, Service, Workload
 from webhook.core.slices import EndpointSlice
@@ -33,6 +34,10 @@ class ClusterView(Protocol):
 
     def endpoint_slices(self, namespace: str, service: str) -> list[EndpointSlice]:
         """The EndpointSlices of a Service (by their ``kubernetes.io/service-name`` label), any manager."""
+        ...
+
+    def mirrored_endpoints(self, namespace: str, name: str) -> Endpoints | None:
+        """The Endpoints object of that name if it carries ``nsmigrate.io/proxy`` (the mirror's own), else None."""
         ...
 
     def workloads(self, namespace: str) -> list[Workload]: ...

@@ -6,7 +6,9 @@ new Service's slices, each old port mapped to the port the new pods serve for it
 endpointslice-mirroring controller is the model: deterministic desired slices of at most 100
 endpoints, compared with the existing ones, and only the difference written.
 
-Pure: ``plan_mirror`` reads a view and returns the writes; ``webhook.kube.mirror`` makes them.
+Beside the slices, one ``v1`` Endpoints object with the same addresses (``webhook.core.endpoints``).
+
+Pure: ``plan_mirror`` reads a view and returns the writes; the runtime's leader loop makes them.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Literal
 from webhook.core import labels
 from webhook.core.audit import COMPONENT
 from webhook.core.cluster import ClusterView
+from webhook.core.endpoints import desired_endpoints, endpoints_manifest, same_content
 from webhook.core.fields import JsonObject
 from webhook.core.migration import migration_of
 from webhook.core.objects import Service, ServicePort
@@ -154,17 +157,19 @@ def slice_content(wanted: EndpointSlice) -> JsonObject:
     return {"ports": ports, "endpoints": endpoints}
 
 
-SliceVerb = Literal["create", "update", "delete"]
+MirrorVerb = Literal["create", "update", "delete", "apply"]
 
 
 @dataclass(frozen=True)
-class SliceAction:
-    verb: SliceVerb
+class MirrorAction:
+    verb: MirrorVerb
     namespace: str
     name: str
     reason: str
     body: JsonObject = field(default_factory=dict)
-    """create: the manifest; update: a merge patch of ports and endpoints; delete: {"uid": ...}."""
+    """create: the manifest; update: a merge patch of ports and endpoints; apply: the whole object
+    (server-side apply); delete: {"uid": ...}."""
+    kind: Literal["EndpointSlice", "Endpoints"] = "EndpointSlice"
 
 
 NoteKind = Literal["target missing", "selector restored", "no consent", "ports"]
@@ -182,7 +187,7 @@ class MirrorNote:
 
 @dataclass
 class MirrorPlan:
-    actions: list[SliceAction] = field(default_factory=list)
+    actions: list[MirrorAction] = field(default_factory=list)
     notes: list[MirrorNote] = field(default_factory=list)
     mirrored: int = 0
     """Handed-over Services whose slices follow their target now."""
@@ -195,16 +200,37 @@ def plan_mirror(view: ClusterView, settings: Settings) -> MirrorPlan:
         if old.handed_over:
             _plan_one(view, settings, old, plan)
         elif old.selector:  # rolled back, or its owner re-applied it whole: Kubernetes serves it again
-            plan.actions += _served_again(view.endpoint_slices(old.namespace, old.name))
+            plan.actions += _served_again(view, old)
     return plan
 
 
-def _served_again(slices: Sequence[EndpointSlice]) -> list[SliceAction]:
-    """A Service that is no longer handed over keeps no mirrored slice once the endpoint controller
-    serves it again (until then the mirrored ones keep it served)."""
+def _served_again(view: ClusterView, old: Service) -> list[MirrorAction]:
+    """A Service that is no longer handed over keeps no mirrored slice, nor a mirrored Endpoints, once the
+    endpoint controller serves it again (until then the mirrored ones keep it served)."""
+    slices = view.endpoint_slices(old.namespace, old.name)
     if not any(s.managed_by == labels.SLICE_CONTROLLER for s in slices):
         return []
-    return [_delete(s, "not handed over any more") for s in slices if s.managed_by == labels.SLICE_MANAGER]
+    gone = [_delete(s, "not handed over any more") for s in slices if s.managed_by == labels.SLICE_MANAGER]
+    return gone + _endpoints_gone(view, old, "not handed over any more")
+
+
+def _endpoints_actions(
+    view: ClusterView, old: Service, wanted: Sequence[EndpointSlice], source: str
+) -> list[MirrorAction]:
+    """The mirrored Endpoints written (server-side apply) when it differs from what the slices serve."""
+    desired = desired_endpoints(old.namespace, old.name, wanted)
+    existing = view.mirrored_endpoints(old.namespace, old.name)
+    if existing is not None and same_content(existing, desired):
+        return []
+    body = endpoints_manifest(desired, target=source)
+    return [MirrorAction("apply", old.namespace, old.name, f"mirrors {source}", body, kind="Endpoints")]
+
+
+def _endpoints_gone(view: ClusterView, old: Service, reason: str) -> list[MirrorAction]:
+    existing = view.mirrored_endpoints(old.namespace, old.name)
+    if existing is None or not existing.ours:
+        return []
+    return [MirrorAction("delete", old.namespace, old.name, reason, {"uid": existing.uid}, kind="Endpoints")]
 
 
 def _plan_one(view: ClusterView, settings: Settings, old: Service, plan: MirrorPlan) -> None:
@@ -221,6 +247,7 @@ def _plan_one(view: ClusterView, settings: Settings, old: Service, plan: MirrorP
             )
             plan.notes.append(MirrorNote("selector restored", old.namespace, old.name, message))
         plan.actions += [_delete(s, "not mirrored any more") for s in ours.values()]
+        plan.actions += _endpoints_gone(view, old, "not mirrored any more")
         return
     if target is None:
         message = (
@@ -248,19 +275,20 @@ def _plan_one(view: ClusterView, settings: Settings, old: Service, plan: MirrorP
         existing = ours.pop(desired.name, None)
         if existing is None:
             manifest = slice_manifest(desired, old=old, target=source)
-            pending.append(SliceAction("create", old.namespace, desired.name, f"mirrors {source}", manifest))
+            pending.append(MirrorAction("create", old.namespace, desired.name, f"mirrors {source}", manifest))
         elif _content(existing) != _content(desired):
             body = slice_content(desired)
-            pending.append(SliceAction("update", old.namespace, desired.name, f"follows {source}", body))
+            pending.append(MirrorAction("update", old.namespace, desired.name, f"follows {source}", body))
     pending += [_delete(s, f"no longer in {source}") for s in ours.values()]
     plan.actions += pending
+    plan.actions += _endpoints_actions(view, old, wanted, source)
     if not pending and wanted:  # ours are complete: the endpoint controller's leftovers can go
         leftovers = [s for s in slices if s.managed_by in (labels.SLICE_CONTROLLER, labels.SLICE_MIRRORING)]
         plan.actions += [_delete(s, "left by the endpoint controller before the handover") for s in leftovers]
 
 
-def _delete(found: EndpointSlice, reason: str) -> SliceAction:
-    return SliceAction("delete", found.namespace, found.name, reason, {"uid": found.uid})
+def _delete(found: EndpointSlice, reason: str) -> MirrorAction:
+    return MirrorAction("delete", found.namespace, found.name, reason, {"uid": found.uid})
 
 
 def _content(found: EndpointSlice) -> EndpointSlice:

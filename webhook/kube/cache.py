@@ -12,7 +12,9 @@ from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any
 
+from webhook.core import labels
 from webhook.core.cluster import Cluster
+from webhook.core.endpoints import Endpoints, endpoints_from_object
 from webhook.core.fields import JsonObject, dig
 from webhook.core.objects import (
     ConfigMap,
@@ -30,7 +32,14 @@ from webhook.core.slices import EndpointSlice, endpointslice_from_object
 Key = tuple[str, ...]
 """(name,) for a Namespace, (namespace, name) for a Service or ConfigMap, (kind, namespace, name) for a workload,
 ("EndpointSlice", namespace, name) for an EndpointSlice."""
-KINDS = ("Namespace", "Service", "ConfigMap", "EndpointSlice", *WORKLOAD_KINDS)
+PLAIN: dict[str, Callable[[JsonObject], Any]] = {"Endpoints": endpoints_from_object}
+"""Kinds kept by (namespace, name) only, with no index: their projection."""
+
+SELECTORS: dict[str, str] = {"Endpoints": f"{labels.PROXY}=true"}
+"""Kinds watched through a label selector: of Endpoints, only the mirror's own (one object per
+handed-over Service, not one per Service of the cluster)."""
+
+KINDS = ("Namespace", "Service", "ConfigMap", "EndpointSlice", *PLAIN, *WORKLOAD_KINDS)
 
 
 class NotSynced(RuntimeError):
@@ -58,6 +67,7 @@ class Cache:
         self._consumers: dict[Key, set[Key]] = defaultdict(set)
         self._slices: dict[Key, EndpointSlice] = {}
         self._slices_by_service: dict[tuple[str, str], set[Key]] = defaultdict(set)
+        self._plain: dict[str, dict[Key, Any]] = {kind: {} for kind in PLAIN}
 
     @property
     def synced(self) -> bool:
@@ -100,6 +110,7 @@ class Cache:
                 + len(self._workloads)
                 + len(self._configmaps)
                 + len(self._slices)
+                + sum(len(records) for records in self._plain.values())
             )
 
     # ClusterView
@@ -128,6 +139,11 @@ class Cache:
     def endpoint_slices(self, namespace: str, service: str) -> list[EndpointSlice]:
         with self._reading():
             return [self._slices[key] for key in sorted(self._slices_by_service.get((namespace, service), ()))]
+
+    def mirrored_endpoints(self, namespace: str, name: str) -> Endpoints | None:
+        with self._reading():
+            found: Endpoints | None = self._plain["Endpoints"].get(("Endpoints", namespace, name))
+            return found
 
     def workloads(self, namespace: str) -> list[Workload]:
         with self._reading():
@@ -181,11 +197,15 @@ class Cache:
             return self._configmaps.keys()
         if kind == "EndpointSlice":
             return list(self._slices)
+        if kind in PLAIN:
+            return list(self._plain[kind])
         return [key for key in self._workloads if key[0] == kind]
 
     def _put(self, kind: str, key: Key, record: Record) -> None:
         """Insert a projection whose key is free (``_remove`` it first)."""
-        if isinstance(record, Namespace):
+        if kind in PLAIN:
+            self._plain[kind][key] = record
+        elif isinstance(record, Namespace):
             self._namespaces[key[0]] = record
         elif isinstance(record, Service):
             self._services[record.namespace][record.name] = record
@@ -207,7 +227,9 @@ class Cache:
                 self._consumers[(workload.namespace, configmap_name)].add(key)
 
     def _remove(self, kind: str, key: tuple[str, ...]) -> None:
-        if kind == "Namespace":
+        if kind in PLAIN:
+            self._plain[kind].pop(key, None)
+        elif kind == "Namespace":
             self._namespaces.pop(key[0], None)
         elif kind == "Service":
             namespace, name = key
@@ -232,7 +254,8 @@ class Cache:
                     _discard(self._consumers, (workload.namespace, configmap_name), key)
 
 
-Record = Namespace | Service | ConfigMap | EndpointSlice | Workload | None
+Record = Any
+"""A projection: Namespace, Service, ConfigMap, EndpointSlice, Workload, a ``PLAIN`` kind's, or None."""
 
 
 def _project(kind: str, obj: JsonObject) -> Record:
@@ -245,6 +268,8 @@ def _project(kind: str, obj: JsonObject) -> Record:
         return configmap_from_object(obj)
     if kind == "EndpointSlice":
         return endpointslice_from_object(obj)
+    if kind in PLAIN:
+        return PLAIN[kind](obj)
     return workload_from_object({**obj, "kind": kind})
 
 

@@ -186,11 +186,12 @@ class Kube:
         return list(body.get("items") or ())
 
     def list_page(
-        self, kind: str, namespace: str | None = None, *, limit: int, token: str
+        self, kind: str, namespace: str | None = None, *, limit: int, token: str, selector: str = ""
     ) -> tuple[list[JsonObject], str, str]:
         """One page of a list: (items, resourceVersion, continue token). An expired token is Gone.
         The one paginated read: ``list_all`` and the reflectors page through it."""
         query = [("limit", str(limit))] + ([("continue", token)] if token else [])
+        query += [("labelSelector", selector)] if selector else []
         try:
             body = self.request("GET", path_of(kind, namespace), query=query).body
         except ApiError as error:
@@ -200,7 +201,9 @@ class Kube:
         metadata = body.get("metadata") or {}
         return list(body.get("items") or ()), str(metadata.get("resourceVersion", "")), metadata.get("continue") or ""
 
-    def watch(self, kind: str, *, resource_version: str, timeout_seconds: int) -> Iterator[JsonObject]:
+    def watch(
+        self, kind: str, *, resource_version: str, timeout_seconds: int, selector: str = ""
+    ) -> Iterator[JsonObject]:
         """Watch events of every namespace from ``resource_version``, with bookmarks, streamed."""
         query = [
             ("watch", "true"),
@@ -208,6 +211,7 @@ class Kube:
             ("resourceVersion", resource_version),
             ("timeoutSeconds", str(timeout_seconds)),
         ]
+        query += [("labelSelector", selector)] if selector else []
         method, url, headers, _, _ = self.api.param_serialize(
             "GET", path_of(kind), query_params=query, header_params={"Accept": "application/json"},
             auth_settings=["BearerToken"],

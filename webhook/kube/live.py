@@ -7,9 +7,11 @@ import contextvars
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
+from webhook.core import labels
 from webhook.core.callers import referring
+from webhook.core.endpoints import Endpoints, endpoints_from_object
 from webhook.core.fields import JsonObject
-from webhook.core.mirror import SliceAction
+from webhook.core.mirror import MirrorAction
 from webhook.core.objects import (
     ConfigMap,
     Namespace,
@@ -98,11 +100,19 @@ class KubeCluster:
             if error.status != 404:
                 raise
 
-    def write_slice(self, action: SliceAction) -> None:
-        """One mirror write; idempotent: an existing slice on create, a gone one on delete, are fine."""
-        path = path_of("EndpointSlice", action.namespace, action.name)
+    def mirrored_endpoints(self, namespace: str, name: str) -> Endpoints | None:
+        found = self.kube.get("Endpoints", namespace, name)
+        if found is None or (found["metadata"].get("labels") or {}).get(labels.PROXY) != "true":
+            return None
+        return endpoints_from_object(found)
+
+    def write_mirror(self, action: MirrorAction) -> None:
+        """One mirror write; idempotent: an existing slice on create, a gone object on delete, are fine."""
+        path = path_of(action.kind, action.namespace, action.name)
         try:
-            if action.verb == "create":
+            if action.verb == "apply":
+                self.kube.apply(action.body)
+            elif action.verb == "create":
                 self.kube.create(action.body)
             elif action.verb == "update":
                 self.kube.request("PATCH", path, body=action.body, content_type="application/merge-patch+json")

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from webhook.core import logs
 from webhook.core.cluster import ClusterView
 from webhook.core.fields import JsonObject
-from webhook.core.mirror import MirrorNote, SliceAction, note_event, plan_mirror
+from webhook.core.mirror import MirrorAction, MirrorNote, note_event, plan_mirror
 from webhook.core.settings import Settings
 
 WATCHED_KINDS = frozenset({"Service", "EndpointSlice", "Namespace"})
@@ -46,7 +46,7 @@ class Mirror:
         self._told: set[tuple[str, str, str]] = set()
         """Notes already sent as Events by this leader (kind, namespace, name)."""
 
-    def plan(self) -> list[SliceAction]:
+    def plan(self) -> list[MirrorAction]:
         plan = plan_mirror(self.view, self.settings)
         self.stats.passes += 1
         self._tell(plan.notes)

@@ -17,7 +17,7 @@ from typing import Protocol
 
 from webhook.core import logs
 from webhook.core.fields import JsonObject, dig
-from webhook.kube.cache import Cache
+from webhook.kube.cache import SELECTORS, Cache
 
 
 class Gone(Exception):
@@ -27,12 +27,16 @@ class Gone(Exception):
 class Source(Protocol):
     """What a reflector needs from the API server."""
 
-    def list_page(self, kind: str, *, limit: int, token: str) -> tuple[list[JsonObject], str, str]:
-        """One page: (items, resourceVersion of the list, continue token or "")."""
+    def list_page(self, kind: str, *, limit: int, token: str, selector: str = "") -> tuple[list[JsonObject], str, str]:
+        """One page of the objects matching the label ``selector``: (items, resourceVersion of the list,
+        continue token or "")."""
         ...
 
-    def watch(self, kind: str, *, resource_version: str, timeout_seconds: int) -> Iterator[JsonObject]:
-        """Watch events ({"type", "object"}) from ``resource_version`` on; raises Gone on 410."""
+    def watch(
+        self, kind: str, *, resource_version: str, timeout_seconds: int, selector: str = ""
+    ) -> Iterator[JsonObject]:
+        """Watch events ({"type", "object"}) from ``resource_version`` on; raises Gone on 410. An object
+        that stops matching ``selector`` comes as DELETED."""
         ...
 
 
@@ -71,6 +75,7 @@ class Reflector:
         self.backoff = backoff or Backoff()
         self.resource_version = ""
         self.relists = 0
+        self.selector = SELECTORS.get(kind, "")
 
     def run(self, stop: threading.Event) -> None:
         """List and watch until ``stop`` is set."""
@@ -90,7 +95,10 @@ class Reflector:
         if not self.resource_version:
             self.relist()
         for event in self.source.watch(
-            self.kind, resource_version=self.resource_version, timeout_seconds=self.watch_seconds
+            self.kind,
+            resource_version=self.resource_version,
+            timeout_seconds=self.watch_seconds,
+            selector=self.selector,
         ):
             self.handle(event)
             if stop is not None and stop.is_set():
@@ -102,7 +110,9 @@ class Reflector:
         def pages() -> Iterator[JsonObject]:
             token = ""
             while True:
-                page, version, token = self.source.list_page(self.kind, limit=self.page_size, token=token)
+                page, version, token = self.source.list_page(
+                    self.kind, limit=self.page_size, token=token, selector=self.selector
+                )
                 versions.append(version)
                 yield from page
                 if not token:

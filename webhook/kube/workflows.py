@@ -7,16 +7,15 @@ import contextlib
 import datetime
 
 from webhook.core import labels
+from webhook.core.endpoints import ENDPOINT_CONTROLLER, ENDPOINTS_MANAGED_BY, MIRRORED_LABELS
 from webhook.core.fields import JsonObject
 from webhook.core.handover import finalize_manifest, handover_manifest, rollback_manifest
-from webhook.core.mirror import SliceAction
+from webhook.core.mirror import MirrorAction
 from webhook.core.objects import Service, service_from_object
 from webhook.core.reconcile import Action
 from webhook.core.waiting import poll_until
 from webhook.kube.client import ApiError, path_of, retry_on_conflict
 from webhook.kube.live import KubeCluster
-
-ENDPOINTS_MANAGED_BY = "endpoints.kubernetes.io/managed-by"
 
 
 def hand_over(cluster: KubeCluster, namespace: str, name: str, *, target: Service) -> JsonObject:
@@ -30,7 +29,7 @@ def hand_over(cluster: KubeCluster, namespace: str, name: str, *, target: Servic
             return live
         body = handover_manifest(live, target=target)
         handed = cluster.kube.request("PUT", path_of("Service", namespace, name), body=body).body
-        drop_stale_endpoints(cluster, namespace, name)
+        claim_endpoints(cluster, namespace, name)
         return handed
 
     return retry_on_conflict(attempt, what=f"service {namespace}/{name} during the handover")
@@ -43,18 +42,20 @@ def _live_service(cluster: KubeCluster, namespace: str, name: str) -> JsonObject
     return live
 
 
-def drop_stale_endpoints(cluster: KubeCluster, namespace: str, name: str) -> None:
-    """Delete the Endpoints the endpoint controller left behind: it stops managing a Service without
-    selector, and Kubernetes' endpointslice-mirroring controller would keep serving the old addresses
-    from it after the old pods are gone. (Its own EndpointSlice stays until the mirror's are written.)"""
+def claim_endpoints(cluster: KubeCluster, namespace: str, name: str) -> None:
+    """Make the Endpoints the endpoint controller left behind the mirror's: it stops managing a Service
+    without selector, and Kubernetes' endpointslice-mirroring controller would turn it into slices that
+    keep the old addresses after the old pods are gone. Labelled ``skip-mirror`` and nsmigrate's, it keeps
+    serving the old pods to Endpoints readers until the mirror's next pass writes the new ones."""
     found = cluster.kube.get("Endpoints", namespace, name)
-    if found is None or (found["metadata"].get("labels") or {}).get(ENDPOINTS_MANAGED_BY) != "endpoint-controller":
+    if found is None or (found["metadata"].get("labels") or {}).get(ENDPOINTS_MANAGED_BY) != ENDPOINT_CONTROLLER:
         return
-    options = {"apiVersion": "v1", "kind": "DeleteOptions", "preconditions": {"uid": found["metadata"]["uid"]}}
+    patch = {"metadata": {"labels": MIRRORED_LABELS, "resourceVersion": found["metadata"]["resourceVersion"]}}
     try:
-        cluster.kube.request("DELETE", path_of("Endpoints", namespace, name), body=options)
+        path = path_of("Endpoints", namespace, name)
+        cluster.kube.request("PATCH", path, body=patch, content_type="application/merge-patch+json")
     except ApiError as error:
-        if error.status not in (404, 409):
+        if error.status not in (404, 409):  # gone, or changed meanwhile: the mirror's apply claims it
             raise
 
 
@@ -66,7 +67,7 @@ def finalize(cluster: KubeCluster, namespace: str, name: str, *, target: Service
         return cluster.kube.request("PUT", path_of("Service", namespace, name), body=body).body
 
     done = retry_on_conflict(attempt, what=f"service {namespace}/{name} during the finalize")
-    delete_mirrored_slices(cluster, namespace, name)
+    delete_mirror(cluster, namespace, name)
     return done
 
 
@@ -88,7 +89,7 @@ def roll_back(cluster: KubeCluster, namespace: str, name: str, *, now: datetime.
 
     restored = retry_on_conflict(attempt, what=f"service {namespace}/{name} during the rollback")
     _await_controller_slices(cluster, namespace, name)
-    delete_mirrored_slices(cluster, namespace, name)
+    delete_mirror(cluster, namespace, name)
     return restored
 
 
@@ -103,11 +104,16 @@ def _await_controller_slices(cluster: KubeCluster, namespace: str, name: str, *,
         poll_until(served, timeout=timeout, interval=0.1)
 
 
-def delete_mirrored_slices(cluster: KubeCluster, namespace: str, name: str) -> None:
-    """Remove the slices nsmigrate mirrored into ``namespace/name``."""
+def delete_mirror(cluster: KubeCluster, namespace: str, name: str) -> None:
+    """Remove the slices nsmigrate mirrored into ``namespace/name``, and its mirrored Endpoints while it is
+    still nsmigrate's (the endpoint controller takes a restored Service's over by itself)."""
     for found in cluster.endpoint_slices(namespace, name):
         if found.managed_by == labels.SLICE_MANAGER:
-            cluster.write_slice(SliceAction("delete", namespace, found.name, "rollback", {"uid": found.uid}))
+            cluster.write_mirror(MirrorAction("delete", namespace, found.name, "rollback", {"uid": found.uid}))
+    endpoints = cluster.mirrored_endpoints(namespace, name)
+    if endpoints is not None and endpoints.ours:
+        gone = MirrorAction("delete", namespace, name, "rollback", {"uid": endpoints.uid}, kind="Endpoints")
+        cluster.write_mirror(gone)
 
 
 def write_action(cluster: KubeCluster, action: Action, *, timeout: float) -> None:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from webhook.core.cluster import ClusterView
 from webhook.core.fields import JsonObject
-from webhook.core.mirror import SliceAction
+from webhook.core.mirror import MirrorAction
 from webhook.core.reconcile import Action, Orphans, plan_reconcile
 from webhook.core.settings import Settings
 from webhook.kube.mirror import WATCHED_KINDS, Mirror
@@ -46,11 +46,11 @@ def mirror(
     view: ClusterView,
     settings: Settings,
     *,
-    write: Callable[[SliceAction], None],
+    write: Callable[[MirrorAction], None],
     record_event: Callable[[JsonObject], None],
     is_leader: Callable[[], bool],
     settle_seconds: float = 0.05,
-) -> tuple[LeaderLoop[SliceAction], Mirror]:
+) -> tuple[LeaderLoop[MirrorAction], Mirror]:
     """The mirror's loop (a pass within milliseconds of a change: an unready pod must leave the old
     Service's slices within a second) and its plan, whose ``stats`` the metrics read."""
     planner = Mirror(view, settings, record_event=record_event)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from webhook.core import logs, report
-from webhook.core.mirror import NOTE_REASONS, SliceAction
+from webhook.core.mirror import NOTE_REASONS, MirrorAction
 from webhook.core.settings import Settings
 from webhook.http import server
 from webhook.http.app import create_app
@@ -89,11 +89,11 @@ def default_app(settings: Settings) -> Flask:
 
 def mirror_loop(
     settings: Settings, cache: Cache, live: KubeCluster, metrics: Metrics, *, is_leader: Callable[[], bool]
-) -> LeaderLoop[SliceAction]:
+) -> LeaderLoop[MirrorAction]:
     """The EndpointSlice mirror of handed-over Services, its writes and warnings counted in ``metrics``."""
 
-    def write(action: SliceAction) -> None:
-        live.write_slice(action)
+    def write(action: MirrorAction) -> None:
+        live.write_mirror(action)
         metrics.slice_writes.labels(verb=action.verb).inc()
 
     loop, mirror = controllers.mirror(cache, settings, write=write, record_event=live.record_event, is_leader=is_leader)
