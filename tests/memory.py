@@ -10,6 +10,7 @@ from webhook.core import labels
 from webhook.core.callers import referring
 from webhook.core.endpoints import Endpoints, endpoints_from_object
 from webhook.core.fields import JsonObject
+from webhook.core.netpol import Policy, policy_from_object
 from webhook.core.objects import (
     ConfigMap,
     Namespace,
@@ -30,6 +31,9 @@ class MemoryCluster:
     workload_records: list[Workload] = field(default_factory=list)
     configmap_records: list[ConfigMap] = field(default_factory=list)
     slice_records: list[EndpointSlice] = field(default_factory=list)
+    policy_records: list[Policy] = field(default_factory=list)
+    others: set[tuple[str, str, str]] = field(default_factory=set)
+    """(kind, namespace, name) of the ServiceAccounts, Secrets and claims it holds."""
     endpoints_records: dict[tuple[str, str], Endpoints] = field(default_factory=dict)
     """Only those labelled nsmigrate.io/proxy, as the watch cache keeps them."""
     created: list[JsonObject] = field(default_factory=list)
@@ -55,6 +59,10 @@ class MemoryCluster:
             self.configmap_records.append(configmap_from_object(manifest))
         elif kind == "EndpointSlice":
             self.slice_records.append(endpointslice_from_object(manifest))
+        elif kind == "NetworkPolicy":
+            self.policy_records.append(policy_from_object(manifest))
+        elif kind in ("ServiceAccount", "Secret", "PersistentVolumeClaim"):
+            self.others.add((kind, manifest["metadata"]["namespace"], manifest["metadata"]["name"]))
         elif kind == "Endpoints":
             if (manifest["metadata"].get("labels") or {}).get(labels.PROXY) == "true":
                 found = endpoints_from_object(manifest)
@@ -87,6 +95,14 @@ class MemoryCluster:
 
     def endpoint_slices(self, namespace: str, service: str) -> list[EndpointSlice]:
         return [s for s in self.slice_records if (s.namespace, s.service) == (namespace, service)]
+
+    def network_policies(self) -> list[Policy]:
+        return list(self.policy_records)
+
+    def exists(self, kind: str, namespace: str, name: str) -> bool | None:
+        if kind == "ConfigMap":
+            return any((c.namespace, c.name) == (namespace, name) for c in self.configmap_records)
+        return (kind, namespace, name) in self.others
 
     def mirrored_endpoints(self, namespace: str, name: str) -> Endpoints | None:
         return self.endpoints_records.get((namespace, name))

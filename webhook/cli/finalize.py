@@ -7,9 +7,11 @@ import sys
 
 from webhook.cli.snapshot import service_argument
 from webhook.core import settings
+from webhook.core.consumers import users_of
 from webhook.core.handover import finalize_problems
 from webhook.kube import workflows
 from webhook.kube.client import Kube
+from webhook.kube.consumers import list_consumers
 from webhook.kube.live import KubeCluster
 
 
@@ -24,7 +26,8 @@ def run(args: argparse.Namespace) -> int:
     target = cluster.service(*service.proxy_target) if service.proxy_target else None
     slices = cluster.endpoint_slices(namespace, name)
     pod_names = any(endpoint.hostname for found in slices for endpoint in found.endpoints)
-    problems = finalize_problems(service, target, pod_names=pod_names)
+    routed_by = users_of(list_consumers(cluster.kube).routes, namespace, name)
+    problems = finalize_problems(service, target, pod_names=pod_names, routed_by=routed_by)
     if problems or target is None:
         print(f"error: not finalizing {namespace}/{name}: " + "; ".join(problems), file=sys.stderr)
         return 1

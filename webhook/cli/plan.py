@@ -7,9 +7,17 @@ from pathlib import Path
 
 import yaml
 
-from webhook.cli.snapshot import print_data, snapshot
-from webhook.core import report
+from webhook.cli.snapshot import connect, print_data, snapshot
+from webhook.core import readiness, render, report
 from webhook.core.fields import JsonObject
+from webhook.core.findings import Finding
+from webhook.core.identity import identity_findings
+from webhook.core.migration import migration_of
+from webhook.core.objects import workload_from_object
+from webhook.core.settings import Settings
+from webhook.kube import checks
+from webhook.kube.cache import Cache
+from webhook.kube.client import Kube
 
 
 def run(args: argparse.Namespace) -> int:
@@ -18,31 +26,41 @@ def run(args: argparse.Namespace) -> int:
         for manifest in manifests:
             if manifest.get("kind") != "Namespace":
                 manifest.setdefault("metadata", {})["namespace"] = args.to
-    cache, config = snapshot(args)
+    kube = connect(args)
+    cache, config = snapshot(args, kube)
     for manifest in manifests:  # the plan sees the manifests as if they were applied, nothing is written
         if manifest.get("kind") in cache.kinds:
             cache.apply(str(manifest["kind"]), "ADDED", manifest)
-    plans = report.plan_manifests(cache, config, report.workloads_of(manifests))
+    workloads = report.workloads_of(manifests)
+    plans = report.plan_manifests(cache, config, workloads)
+    for plan, obj in zip(plans, workloads, strict=True):
+        plan.findings = list(dict.fromkeys(plan.findings + live_findings(kube, cache, config, obj)))
     plans += report.plan_configmap_manifests(cache, config, report.configmaps_of(manifests))
     if args.output in ("json", "yaml"):
         print_data([plan.as_json() for plan in plans], args.output)
         return 0
-    for plan in plans:
-        print(plan.workload)
-        for rewrite in plan.rewrites:
-            rules = ", ".join(dict.fromkeys(rewrite.rules))
-            print(f"  rewrite {rewrite.where}: {rewrite.before} -> {rewrite.after} ({rules})")
-        for proxy in plan.proxies:
-            verb = "create proxy" if proxy.step == "create" else "handover of the live Service, once Available:"
-            held = "; ".join(c.describe() for c in plan.held_by[f"{proxy.namespace}/{proxy.name}"]) or "nobody"
-            print(f"  {verb} {proxy.namespace}/{proxy.name} -> {proxy.target} (kept alive by {held})")
-            if proxy.step == "handover":
-                print(f"    it keeps its cluster IP, ports and node ports; its endpoints become {proxy.target}'s")
-        for warning in plan.warnings:
-            print(f"  note: {warning}")
-        if not (plan.rewrites or plan.proxies or plan.warnings):
-            print("  nothing to do")
+    print(render.plan_text(plans), end="")
     return 0
+
+
+def live_findings(kube: Kube, cache: Cache, config: Settings, obj: JsonObject) -> list[Finding]:
+    """What only the API server can tell of a workload about to move, asked as the operator: Secrets it
+    needs, whether its namespace admits a Pod of its template, what grants its old ServiceAccount holds."""
+    workload = workload_from_object(obj)
+    migration, _ = migration_of(workload.namespace, view=cache, settings=config) if workload else (None, "")
+    if workload is None or migration is None:
+        return []
+    findings = readiness.workload_findings(checks.LiveInventory(cache, kube), workload)[0]
+    if refusal := checks.pod_refusal(kube, obj):
+        findings.append(readiness.rejected(workload, refusal))
+    account = next((need.name for need in workload.needs if need.kind == "ServiceAccount"), "default")
+    return findings + identity_findings(
+        workload,
+        old=migration.old,
+        bindings=checks.bindings(kube),
+        old_account_annotations=checks.account_annotations(kube, migration.old, account),
+        mesh_policies=checks.mesh_policies(kube),
+    )
 
 
 def read_manifests(paths: list[Path]) -> list[JsonObject]:

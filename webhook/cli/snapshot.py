@@ -16,9 +16,13 @@ from webhook.kube.client import Kube
 from webhook.kube.live import KubeCluster
 
 
-def snapshot(args: argparse.Namespace) -> tuple[Cache, Settings]:
+def connect(args: argparse.Namespace) -> Kube:
+    return Kube.connect(args.kubeconfig, context=args.context)
+
+
+def snapshot(args: argparse.Namespace, kube: Kube | None = None) -> tuple[Cache, Settings]:
     """The cluster as one list of each kind, in the webhook's own cache structure."""
-    kube = Kube.connect(args.kubeconfig, context=args.context)
+    kube = kube or connect(args)
     cache = watch.snapshot(Cache(KubeCluster(kube)), kube)
     config = settings.from_env(cluster_domain=args.cluster_domain)
     if getattr(args, "namespace", None):

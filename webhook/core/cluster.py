@@ -11,6 +11,7 @@ from typing import Protocol
 
 from webhook.core.endpoints import Endpoints
 from webhook.core.fields import JsonObject
+from webhook.core.netpol import Policy
 from webhook.core.objects import ConfigMap, Namespace, Service, Workload
 from webhook.core.slices import EndpointSlice
 
@@ -38,6 +39,15 @@ class ClusterView(Protocol):
 
     def mirrored_endpoints(self, namespace: str, name: str) -> Endpoints | None:
         """The Endpoints object of that name if it carries ``nsmigrate.io/proxy`` (the mirror's own), else None."""
+        ...
+
+    def network_policies(self) -> list[Policy]:
+        """Every NetworkPolicy of the cluster."""
+        ...
+
+    def exists(self, kind: str, namespace: str, name: str) -> bool | None:
+        """Whether that object exists (ConfigMap, ServiceAccount, PersistentVolumeClaim, Secret, ...), or None
+        when this view cannot know (the webhook's cache never holds Secrets)."""
         ...
 
     def workloads(self, namespace: str) -> list[Workload]: ...

@@ -12,11 +12,13 @@ import copy
 import dataclasses
 import datetime
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from webhook.core import labels
+from webhook.core import labels, netgate
 from webhook.core.cluster import ClusterView
 from webhook.core.fields import JsonObject
+from webhook.core.findings import Finding
 from webhook.core.migration import migration_of
 from webhook.core.mirror import map_ports
 from webhook.core.objects import Service
@@ -43,6 +45,8 @@ class Handover:
     """Who else manages the old Service ("Helm release web"), if anyone."""
     owned_allowed: bool = False
     """The new namespace says ``nsmigrate.io/handover-owned: "true"``."""
+    held: tuple[Finding, ...] = ()
+    """What holds it back although the new side is Available (NetworkPolicies that would refuse callers)."""
 
     @property
     def where(self) -> str:
@@ -82,7 +86,7 @@ def pending_handovers(view: ClusterView, settings: Settings, *, automatic_only: 
                 continue  # a Service whose owner took it back is handed over again only by hand
             if automatic_only and labels.ROLLED_BACK in old.annotations:
                 continue
-            judged = _judge(view, old, target)
+            judged = _judge(view, old, target, cluster_domain=settings.cluster_domain)
             owner = owner_of(old)
             allowed = namespace.labels.get(labels.HANDOVER_OWNED) == "true"
             found.append(dataclasses.replace(judged, owner=owner, owned_allowed=allowed))
@@ -111,7 +115,7 @@ def plan_handover(view: ClusterView, settings: Settings, *, namespace: str, name
     return candidates[0]
 
 
-def _judge(view: ClusterView, old: Service, target: Service) -> Handover:
+def _judge(view: ClusterView, old: Service, target: Service, *, cluster_domain: str) -> Handover:
     old_namespace = old.namespace
     _, problems = map_ports(old, target)
     if problems:
@@ -129,6 +133,11 @@ def _judge(view: ClusterView, old: Service, target: Service) -> Handover:
         reason = "; ".join(f"{w.namespace}/{w.name} not Available: {w.readiness}" for w in waiting)
         return Handover(old_namespace, target.name, target, ready=False, reason=reason)
     names = ", ".join(f"{w.namespace}/{w.name}" for w in selected)
+    callers = netgate.known_callers(view, old.name, old.namespace, cluster_domain=cluster_domain)
+    held = netgate.blocked_callers(view, old=old, target=target, serving=selected, callers=callers)
+    if held:
+        reason = "; ".join(finding.message for finding in held)
+        return Handover(old_namespace, target.name, target, ready=False, reason=reason, held=tuple(held))
     return Handover(old_namespace, target.name, target, ready=True, reason=f"{names} Available")
 
 
@@ -146,10 +155,13 @@ def handover_manifest(live: JsonObject, *, target: Service) -> JsonObject:
     return handed
 
 
-def finalize_problems(service: Service, target: Service | None, *, pod_names: bool) -> list[str]:
+def finalize_problems(
+    service: Service, target: Service | None, *, pod_names: bool, routed_by: Sequence[str] = ()
+) -> list[str]:
     """Why ``service`` cannot become the ExternalName proxy of its target yet (empty: it can).
 
-    ``pod_names``: its endpoints carry pod host names (``db-0.db``), which an ExternalName loses."""
+    ``pod_names``: its endpoints carry pod host names (``db-0.db``), which an ExternalName loses.
+    ``routed_by``: the Ingresses and Gateway routes that send to it (many refuse ExternalName backends)."""
     where = f"{service.namespace}/{service.name}"
     if not service.handed_over:
         return [f"{where} is not a Service handed over by nsmigrate"]
@@ -162,6 +174,11 @@ def finalize_problems(service: Service, target: Service | None, *, pod_names: bo
         problems.append(f"it is a {service.type} Service: its node ports and load balancer would go")
     if service.cluster_ip == "None" or pod_names:
         problems.append("it serves pod names (headless): an ExternalName has none")
+    if routed_by:
+        problems.append(
+            f"{', '.join(routed_by)} send(s) to it, and many controllers refuse ExternalName backends: point them at "
+            f"{service.annotations.get(labels.PROXY_FOR)} first"
+        )
     if target is not None:
         served = {(p.port, p.protocol) for p in target.ports}
         for port in service.ports:

@@ -59,5 +59,11 @@ SLICE_MIRRORING: Final = "endpointslicemirroring-controller.k8s.io"
 """Kubernetes' endpointslice-mirroring controller: it mirrors the Endpoints the endpoint controller
 leaves behind on a Service that lost its selector (nsmigrate deletes those Endpoints at handover)."""
 
+NAMESPACE_NAME: Final = "kubernetes.io/metadata.name"
+"""The label Kubernetes sets on every namespace: its own name (what policies select namespaces by)."""
+
+ALLOW_CALLERS: Final = "nsmigrate.io/allow-callers"
+"""On a new namespace, value "true": nsmigrate keeps a NetworkPolicy admitting exactly the known callers."""
+
 SYSTEM_NAMESPACES: Final = frozenset({"kube-system", "kube-public", "kube-node-lease"})
 """Never a source or a target, whatever their labels (nsmigrate's own namespace joins them)."""

@@ -10,9 +10,10 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
-from webhook.core import labels, proxies
+from webhook.core import labels, proxies, readiness
 from webhook.core.cluster import Cluster, ClusterView
 from webhook.core.fields import JsonObject, dig, strings
+from webhook.core.findings import Finding
 from webhook.core.hosts import HostRef, dns_name, is_short, pod_name
 from webhook.core.migration import migration_of
 from webhook.core.objects import workload_from_object
@@ -32,6 +33,8 @@ class MutationPlan:
     rewrites: list[Rewrite] = field(default_factory=list)
     proxies: list[ProxyPlan] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    """What else the move breaks for this workload (readiness), each also among the warnings."""
 
 
 @dataclass(frozen=True)
@@ -83,8 +86,12 @@ def plan_mutation(
         plans = proxies.plan_proxies(moved, old_namespace=old, view=view, cluster_domain=settings.cluster_domain)
         warnings += [text for plan in plans if (text := proxies.describe(plan, dry_run=dry_run))]
 
+    findings: list[Finding] = []
+    if workload is not None:
+        findings, optional = readiness.admission_findings(view, settings, workload, plans)
+        warnings += [finding.warning() for finding in findings] + optional
     patch = diff(obj, mutated)
-    return MutationPlan(patch=patch, rewrites=rewrites, proxies=plans, warnings=warnings)
+    return MutationPlan(patch=patch, rewrites=rewrites, proxies=plans, warnings=warnings, findings=findings)
 
 
 def resolver_for(

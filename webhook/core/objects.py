@@ -13,6 +13,7 @@ from types import MappingProxyType
 from typing import Any
 
 from webhook.core import labels
+from webhook.core.dependencies import Dependency, dependencies, named_ports
 from webhook.core.fields import JsonObject, dig, entries, shared, shared_strings, strings
 from webhook.core.hosts import find_data_hosts, lookup_names
 from webhook.core.podspec import consumed_configmaps, literal_references, pod_template
@@ -105,6 +106,14 @@ class Workload:
     """It serves: a Deployment reports Available, a StatefulSet or DaemonSet has every replica ready."""
     readiness: str = ""
     """How far it is, for people: "1/3 ready"."""
+    named_ports: Mapping[str, tuple[int, str]] = field(default_factory=dict)
+    """Container port name -> (number, protocol): how a policy or a Service names a port of its pods."""
+    host_network: bool = False
+    """Its pods use the node's network: NetworkPolicies do not select them as pods."""
+    needs: tuple[Dependency, ...] = ()
+    """What must exist in its namespace for its pods to start (Secrets, ServiceAccount, ...)."""
+    failure: str = ""
+    """Why its pods cannot be created, as its controller reports it (a Deployment's ReplicaFailure)."""
 
     @property
     def counted_through_owner(self) -> bool:
@@ -154,6 +163,9 @@ def workload_from_object(obj: JsonObject) -> Workload | None:
         configmaps=consumed_configmaps(pod_spec) or _NONE,
         pod_labels=shared_strings(dig(template, "metadata").get("labels")),
         owner_kind=str(owner["kind"]) if "kind" in owner else None,
+        named_ports=named_ports(pod_spec) or _NONE,
+        host_network=pod_spec.get("hostNetwork") is True,
+        needs=dependencies(pod_spec),
         **_availability(obj),
     )
 
@@ -165,7 +177,12 @@ def _availability(obj: JsonObject) -> dict[str, Any]:
         wanted, ready = spec.get("replicas", 1), status.get("readyReplicas", 0)
         conditions = {c.get("type"): c.get("status") for c in entries(status.get("conditions"))}
         current = status.get("observedGeneration", 0) >= dig(obj, "metadata").get("generation", 0)
-        return {"available": conditions.get("Available") == "True" and current, "readiness": f"{ready}/{wanted} ready"}
+        failure = next((c for c in entries(status.get("conditions")) if c.get("type") == "ReplicaFailure"), {})
+        return {
+            "available": conditions.get("Available") == "True" and current,
+            "readiness": f"{ready}/{wanted} ready",
+            "failure": str(failure.get("message") or "") if failure.get("status") == "True" else "",
+        }
     if kind == "StatefulSet":
         wanted, ready = spec.get("replicas", 1), status.get("readyReplicas", 0)
         return {"available": isinstance(ready, int) and ready >= wanted, "readiness": f"{ready}/{wanted} ready"}

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from webhook.core.consumers import Consumer
+from webhook.core.findings import Finding
 from webhook.core.graph import Graph
 from webhook.core.handover import Handover
-from webhook.core.report import MirrorStatus, ProxyStatus
+from webhook.core.report import MirrorStatus, ProxyStatus, WorkloadPlan
 
 
 def mermaid(graph: Graph) -> str:
@@ -62,7 +64,14 @@ def table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(line.rstrip() for line in lines)
 
 
-def status_text(proxies: list[ProxyStatus], waiting: list[Handover], mirrored: Sequence[MirrorStatus] = ()) -> str:
+def status_text(
+    proxies: list[ProxyStatus],
+    waiting: list[Handover],
+    mirrored: Sequence[MirrorStatus] = (),
+    *,
+    findings: Sequence[Finding] = (),
+    consumers: Sequence[Consumer] = (),
+) -> str:
     """``nsmigrate status`` as a person reads it: the proxies, the Services that depend on nsmigrate to
     keep serving, then what awaits its handover."""
     text = table(
@@ -102,4 +111,33 @@ def status_text(proxies: list[ProxyStatus], waiting: list[Handover], mirrored: S
             for h in waiting
         ]
         text += "\n\n" + table(["AWAITING HANDOVER", "NEW SERVICE", "READY", "REASON"], rows)
+    if findings:
+        rows = [[f.reason, f.object, "yes" if f.holds else "no", f.message] for f in findings]
+        text += "\n\n" + table(["READINESS", "OBJECT", "HOLDS HANDOVER", "MESSAGE"], rows)
+    if consumers:
+        rows = [[c.object, c.service, c.note] for c in consumers]
+        text += "\n\n" + table(["CONSUMER", "OF", "WHAT THE MOVE MEANS FOR IT"], rows)
     return text
+
+
+def plan_text(plans: Sequence[WorkloadPlan]) -> str:
+    """``nsmigrate plan`` as a person reads it: per workload, its rewrites, proxies, findings and notes."""
+    lines = []
+    for plan in plans:
+        lines.append(plan.workload)
+        for rewrite in plan.rewrites:
+            rules = ", ".join(dict.fromkeys(rewrite.rules))
+            lines.append(f"  rewrite {rewrite.where}: {rewrite.before} -> {rewrite.after} ({rules})")
+        for proxy in plan.proxies:
+            verb = "create proxy" if proxy.step == "create" else "handover of the live Service, once Available:"
+            held = "; ".join(c.describe() for c in plan.held_by[f"{proxy.namespace}/{proxy.name}"]) or "nobody"
+            lines.append(f"  {verb} {proxy.namespace}/{proxy.name} -> {proxy.target} (kept alive by {held})")
+            if proxy.step == "handover":
+                lines.append(
+                    f"    it keeps its cluster IP, ports and node ports; its endpoints become {proxy.target}'s"
+                )
+        lines += [f"  {finding.reason}: {finding.message}" for finding in plan.findings]
+        lines += [f"  note: {warning}" for warning in plan.warnings]
+        if not (plan.rewrites or plan.proxies or plan.warnings or plan.findings):
+            lines.append("  nothing to do")
+    return "".join(line + "\n" for line in lines)

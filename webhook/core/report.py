@@ -13,6 +13,7 @@ from webhook.core.callers import Caller, callers_of
 from webhook.core.cluster import ClusterView
 from webhook.core.configmaps import plan_configmap_mutation
 from webhook.core.fields import JsonObject
+from webhook.core.findings import Finding
 from webhook.core.handover import Handover, finalize_problems, pending_handovers
 from webhook.core.mirror import plan_mirror, serving
 from webhook.core.mutation import plan_mutation
@@ -172,6 +173,8 @@ class WorkloadPlan:
     held_by: dict[str, list[Caller]] = field(default_factory=dict)
     """For each proxy to be made (or handed over): the callers that will keep it alive."""
     warnings: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    """What else the move breaks for it (readiness)."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -190,6 +193,7 @@ class WorkloadPlan:
                 if plan.step in ("create", "handover")
             ],
             "warnings": self.warnings,
+            "findings": [finding.as_json() for finding in self.findings],
         }
 
 
@@ -208,7 +212,8 @@ def plan_manifests(view: ClusterView, settings: Settings, workloads: Iterable[Js
             workload=f"{str(obj.get('kind')).lower()} {metadata.get('namespace')}/{metadata.get('name')}",
             rewrites=decided.rewrites,
             proxies=[p for p in decided.proxies if p.step in ("create", "handover")],
-            warnings=[w for w in decided.warnings if w not in restated],
+            warnings=[w for w in decided.warnings if w not in restated | {f.warning() for f in decided.findings}],
+            findings=decided.findings,
         )
         for proxy in plan.proxies:
             plan.held_by[f"{proxy.namespace}/{proxy.name}"] = callers_of(

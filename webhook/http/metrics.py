@@ -14,6 +14,7 @@ from cryptography import x509
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
+from webhook.core.findings import Finding
 from webhook.core.mutation import MutationResult
 from webhook.core.report import ProxyStatus
 from webhook.core.validation import DeletionDecision
@@ -122,6 +123,8 @@ class Metrics:
             "When the serving certificate on disk (the one new connections get) expires, in Unix seconds.",
             registry=self.registry,
         )
+        self.findings = Findings()
+        self.registry.register(self.findings)
         self.proxy_callers = ProxyCallers()
         self.registry.register(self.proxy_callers)
 
@@ -176,6 +179,28 @@ class ProxyCallers:
             family = GaugeMetricFamily(self.NAME, self.HELP, labels=["proxy", "kind"])
             for proxy, kind, callers in self._counts:
                 family.add_metric([proxy, kind], float(callers))
+        yield family
+
+
+class Findings:
+    """``nsmigrate_readiness_findings{reason, object, caller, cause}``: one series per readiness finding at
+    the leader's last pass (1: present); ``holds`` says whether it holds a handover back."""
+
+    NAME = "nsmigrate_readiness_findings"
+    HELP = "Readiness findings (what else a move breaks), by reason, object, caller and cause; 1 while present."
+    LABELS = ("reason", "object", "caller", "cause", "holds")
+
+    def __init__(self) -> None:
+        self.findings: Callable[[], Iterable[Finding]] = list
+
+    def describe(self) -> Iterator[GaugeMetricFamily]:
+        yield GaugeMetricFamily(self.NAME, self.HELP, labels=self.LABELS)
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        family = GaugeMetricFamily(self.NAME, self.HELP, labels=self.LABELS)
+        for finding in self.findings():
+            values = [finding.reason, finding.object, finding.caller, finding.cause, str(finding.holds).lower()]
+            family.add_metric(values, 1.0)
         yield family
 
 

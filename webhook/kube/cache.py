@@ -16,6 +16,7 @@ from webhook.core import labels
 from webhook.core.cluster import Cluster
 from webhook.core.endpoints import Endpoints, endpoints_from_object
 from webhook.core.fields import JsonObject, dig
+from webhook.core.netpol import Policy, policy_from_object
 from webhook.core.objects import (
     ConfigMap,
     Namespace,
@@ -32,8 +33,14 @@ from webhook.core.slices import EndpointSlice, endpointslice_from_object
 Key = tuple[str, ...]
 """(name,) for a Namespace, (namespace, name) for a Service or ConfigMap, (kind, namespace, name) for a workload,
 ("EndpointSlice", namespace, name) for an EndpointSlice."""
-PLAIN: dict[str, Callable[[JsonObject], Any]] = {"Endpoints": endpoints_from_object}
-"""Kinds kept by (namespace, name) only, with no index: their projection."""
+PLAIN: dict[str, Callable[[JsonObject], Any]] = {
+    "Endpoints": endpoints_from_object,
+    "NetworkPolicy": policy_from_object,
+    "ServiceAccount": lambda obj: True,
+    "PersistentVolumeClaim": lambda obj: True,
+}
+"""Kinds kept by (namespace, name) only, with no index: their projection (of ServiceAccounts and claims,
+only that they exist: what the readiness checks ask)."""
 
 SELECTORS: dict[str, str] = {"Endpoints": f"{labels.PROXY}=true"}
 """Kinds watched through a label selector: of Endpoints, only the mirror's own (one object per
@@ -144,6 +151,18 @@ class Cache:
         with self._reading():
             found: Endpoints | None = self._plain["Endpoints"].get(("Endpoints", namespace, name))
             return found
+
+    def network_policies(self) -> list[Policy]:
+        with self._reading():
+            return list(self._plain["NetworkPolicy"].values())
+
+    def exists(self, kind: str, namespace: str, name: str) -> bool | None:
+        with self._reading():
+            if kind == "ConfigMap":
+                return (namespace, name) in self._configmaps
+            if kind in PLAIN:
+                return (kind, namespace, name) in self._plain[kind]
+            return None
 
     def workloads(self, namespace: str) -> list[Workload]:
         with self._reading():

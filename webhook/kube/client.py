@@ -48,6 +48,15 @@ RESOURCES: Mapping[str, Resource] = {
     "Lease": Resource("coordination.k8s.io/v1", "leases"),
     "PodDisruptionBudget": Resource("policy/v1", "poddisruptionbudgets"),
     "NetworkPolicy": Resource("networking.k8s.io/v1", "networkpolicies"),
+    "PersistentVolumeClaim": Resource("v1", "persistentvolumeclaims"),
+    "Ingress": Resource("networking.k8s.io/v1", "ingresses"),
+    "IngressClass": Resource("networking.k8s.io/v1", "ingressclasses", namespaced=False),
+    "HTTPRoute": Resource("gateway.networking.k8s.io/v1", "httproutes"),
+    "GRPCRoute": Resource("gateway.networking.k8s.io/v1", "grpcroutes"),
+    "ReferenceGrant": Resource("gateway.networking.k8s.io/v1beta1", "referencegrants"),
+    "ServiceMonitor": Resource("monitoring.coreos.com/v1", "servicemonitors"),
+    "PodMonitor": Resource("monitoring.coreos.com/v1", "podmonitors"),
+    "AuthorizationPolicy": Resource("security.istio.io/v1", "authorizationpolicies"),
     "Role": Resource("rbac.authorization.k8s.io/v1", "roles"),
     "RoleBinding": Resource("rbac.authorization.k8s.io/v1", "rolebindings"),
     "ClusterRole": Resource("rbac.authorization.k8s.io/v1", "clusterroles", namespaced=False),
@@ -179,6 +188,14 @@ class Kube:
                 yield item
             if not token:
                 return
+
+    def list_served(self, kind: str) -> Iterator[JsonObject]:
+        """``list_all`` of a kind the cluster may not serve (no CRD) or the caller may not list: then none."""
+        try:
+            yield from self.list_all(kind)
+        except ApiError as error:
+            if error.status not in (403, 404):
+                raise
 
     def list_labelled(self, kind: str, namespace: str | None, selector: str) -> list[JsonObject]:
         """Every object of a kind whose labels match ``selector`` (one request: small answers only)."""

@@ -12,6 +12,7 @@ from webhook.core.callers import referring
 from webhook.core.endpoints import Endpoints, endpoints_from_object
 from webhook.core.fields import JsonObject
 from webhook.core.mirror import MirrorAction
+from webhook.core.netpol import Policy, policy_from_object
 from webhook.core.objects import (
     ConfigMap,
     Namespace,
@@ -68,6 +69,18 @@ class KubeCluster:
     def workloads(self, namespace: str | None = None) -> list[Workload]:
         found = (workload_from_object(obj) for kind in WORKLOAD_KINDS for obj in self.kube.list_all(kind, namespace))
         return [workload for workload in found if workload is not None]
+
+    def network_policies(self) -> list[Policy]:
+        return [policy_from_object(obj) for obj in self.kube.list_all("NetworkPolicy")]
+
+    def exists(self, kind: str, namespace: str, name: str) -> bool | None:
+        """A GET as whoever runs this (``plan`` reads Secrets with the operator's rights); None if refused."""
+        try:
+            return self.kube.get(kind, namespace, name) is not None
+        except ApiError as error:
+            if error.status in (401, 403):
+                return None
+            raise
 
     def configmaps(self, namespace: str | None = None) -> list[ConfigMap]:
         return [configmap_from_object(obj) for obj in self.kube.list_all("ConfigMap", namespace)]

@@ -10,9 +10,11 @@ from collections.abc import Callable
 from webhook.core.cluster import ClusterView
 from webhook.core.fields import JsonObject
 from webhook.core.mirror import MirrorAction
+from webhook.core.readiness import PolicyAction
 from webhook.core.reconcile import Action, Orphans, plan_reconcile
 from webhook.core.settings import Settings
 from webhook.kube.mirror import WATCHED_KINDS, Mirror
+from webhook.kube.readiness import Readiness
 from webhook.runtime.loop import LeaderLoop
 
 
@@ -64,5 +66,30 @@ def mirror(
         settle_seconds=settle_seconds,
         on_follow=planner.forget,
         logged=("slice_mirrored", "slice_mirror_failed", "slice"),
+    )
+    return loop, planner
+
+
+def readiness(
+    view: ClusterView,
+    settings: Settings,
+    *,
+    write: Callable[[PolicyAction], None],
+    record_event: Callable[[JsonObject], None],
+    is_leader: Callable[[], bool],
+) -> tuple[LeaderLoop[PolicyAction], Readiness]:
+    """The readiness checks' loop (findings told as Events, ``nsmigrate-callers`` policies written) and
+    its plan, whose ``findings`` the metrics read. Paced like the reconciler: it reads every migrating
+    namespace."""
+    planner = Readiness(view, settings, record_event=record_event)
+    loop = LeaderLoop(
+        "readiness",
+        plan=planner.plan,
+        write=write,
+        is_leader=is_leader,
+        resync_seconds=settings.resync_seconds,
+        pause_seconds=settings.reconcile_interval_seconds,
+        on_follow=planner.forget,
+        logged=("callers_policy_written", "callers_policy_failed", "policy"),
     )
     return loop, planner

@@ -11,7 +11,7 @@ import os
 import socket
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from webhook.core import logs, report
 from webhook.core.mirror import NOTE_REASONS, MirrorAction
@@ -24,6 +24,7 @@ from webhook.kube.cache import KINDS, Cache
 from webhook.kube.client import Kube
 from webhook.kube.lease import LeaderElector
 from webhook.kube.live import KubeCluster
+from webhook.kube.readiness import write_policy
 from webhook.kube.rotation import CertificateKeeper, Policy
 from webhook.runtime import controllers
 from webhook.runtime.loop import LeaderLoop
@@ -71,9 +72,18 @@ def default_app(settings: Settings) -> Flask:
         on_pass=metrics.reconcile_passes.inc,
     )
     mirror = mirror_loop(settings, cache, live, metrics, is_leader=leading)
-    for loop in (reconciler, mirror):
+    checks, planner = controllers.readiness(
+        cache,
+        settings,
+        write=functools.partial(write_policy, kube),
+        record_event=live.record_event,
+        is_leader=leading,
+    )
+    metrics.findings.findings = lambda: planner.findings
+    loops: dict[str, LeaderLoop[Any]] = {"reconciler": reconciler, "mirror": mirror, "readiness": checks}
+    for loop in loops.values():
         cache.on_change(loop.nudge)
-    for name, target in (("lease", elector.run), ("reconciler", reconciler.run), ("mirror", mirror.run)):
+    for name, target in (("lease", elector.run), *((name, loop.run) for name, loop in loops.items())):
         threading.Thread(target=target, args=(stop,), name=name, daemon=True).start()
     threading.Thread(target=_freeze_after_sync, args=(cache, stop), name="gc-freeze", daemon=True).start()
     # A worker that stops hands the lease back at once: another replica reconciles without waiting it out.
