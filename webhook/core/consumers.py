@@ -243,7 +243,7 @@ def monitor_from_object(obj: JsonObject) -> Monitor:
 
 def judge_monitors(view: ClusterView, monitors: Sequence[Monitor]) -> list[Consumer]:
     """ServiceMonitors scraping a handed-over Service (they keep their targets: its endpoints are
-    mirrored), and monitors that find the moved pods by namespace (they lose them)."""
+    mirrored), and PodMonitors that find the moved pods by namespace (they lose them)."""
     consumers = []
     for service in view.services():
         if not (service.handed_over and service.proxy_target):
@@ -258,12 +258,10 @@ def judge_monitors(view: ClusterView, monitors: Sequence[Monitor]) -> list[Consu
             ):
                 note = f"scrapes {where}: its mirrored endpoints are the new pods, its targets keep coming"
                 consumers.append(Consumer(monitor.object, where, note))
-            if target is None or monitor.looks_in(target.namespace):
-                continue
+            if monitor.kind != "PodMonitor" or target is None or monitor.looks_in(target.namespace):
+                continue  # a ServiceMonitor of the old Service scrapes the moved pods through its endpoints
             pods = [w for w in view.workloads(target.namespace) if target.selects(w.pod_labels)]
-            selected = monitor.kind == "PodMonitor" and any(monitor.selects(dict(w.pod_labels)) for w in pods)
-            selected = selected or (monitor.kind == "ServiceMonitor" and monitor.selects(dict(target.labels)))
-            if selected and monitor.looks_in(service.namespace):
+            if any(monitor.selects(dict(w.pod_labels)) for w in pods) and monitor.looks_in(service.namespace):
                 scope = ", ".join(monitor.namespaces or ())
                 note = (
                     f"selects the pods of {where} by namespace ({scope}): the moved pods in {target.namespace} "

@@ -25,8 +25,8 @@ class Dependency:
 def dependencies(pod_spec: JsonObject) -> tuple[Dependency, ...]:
     """Every object the pod spec refers to by name, each once per place, sorted."""
     found: set[Dependency] = set()
-    account = pod_spec.get("serviceAccountName") or pod_spec.get("serviceAccount") or "default"
-    if isinstance(account, str):
+    account = pod_spec.get("serviceAccountName") or pod_spec.get("serviceAccount")
+    if isinstance(account, str) and account != "default":  # every namespace gets its own "default"
         found.add(Dependency("ServiceAccount", account, "serviceAccountName"))
     for secret in entries(pod_spec.get("imagePullSecrets")):
         _add(found, "Secret", secret, "imagePullSecrets")
@@ -53,7 +53,7 @@ def dependencies(pod_spec: JsonObject) -> tuple[Dependency, ...]:
 
 
 _SHARED: dict[tuple[Dependency, ...], tuple[Dependency, ...]] = {}
-"""One tuple per distinct set: thousands of cached workloads need just ``ServiceAccount default``."""
+"""One tuple per distinct set: thousands of cached workloads share a handful of them."""
 
 
 def named_ports(pod_spec: JsonObject) -> dict[str, tuple[int, str]]:
