@@ -18,6 +18,10 @@ Reason = Literal[
 ]
 
 
+WARNING_LENGTH = 200
+"""Longest admission warning text (with nsmigrate's prefix it stays under the API server's cut)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     reason: Reason
@@ -37,8 +41,9 @@ class Finding:
         return f"{self.kind.lower()} {self.namespace}/{self.name}"
 
     def warning(self) -> str:
-        """As an admission warning (the API server keeps warnings short)."""
-        return f"{self.reason}: {self.message}"[:250]
+        """As an admission warning: the API server cuts longer ones (kubectl then shows a broken end)."""
+        text = f"{self.reason}: {self.message}"
+        return text if len(text) <= WARNING_LENGTH else text[: WARNING_LENGTH - 3] + "..."
 
     def as_json(self) -> dict[str, Any]:
         return {

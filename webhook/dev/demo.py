@@ -12,9 +12,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from webhook.core import graph, labels, render, report
+from webhook.core import graph, labels, readiness, render, report
 from webhook.core.fields import JsonObject
 from webhook.core.hosts import find_hosts
+from webhook.core.netgate import ALLOW_CALLERS_POLICY
 from webhook.core.settings import from_env
 from webhook.core.waiting import poll_until
 from webhook.dev import seed
@@ -56,18 +57,38 @@ def walk(kube: Kube, dns_port: int, say: Say) -> None:
 
     step(say, 2, f"Namespace foo, labelled {labels.MIGRATE_FROM}=foobar (foobar carries {labels.SOURCE}=true)")
     apply(kube, seed.new_namespace("foo", old="foobar"), say)
+    say("  foo gets its team's default: a NetworkPolicy that denies all ingress")
+    apply(kube, DEFAULT_DENY, say)
 
+    hand_over(kube, dns_port, say)
+    retire(kube, dns_port, say)
+
+
+def hand_over(kube: Kube, dns_port: int, say: Say) -> None:
+    """Steps 3 to 5: appa deployed in foo, the handover held by foo's policy, then released."""
     step(say, 3, "appa is deployed into foo from the same manifests: nobody edits its URLs")
     for manifest in seed.app("a", "foo"):
         apply(kube, manifest, say)
     show_env(kube, "foo", "appa", say)
 
-    step(say, 4, "Handover: once foo/appa is Available, foobar/servicea keeps its IP and serves foo's pods")
+    step(say, 4, "foo/appa is Available, but foo's policy would drop appc's calls: the handover waits")
     before = kube.get("Service", "foobar", "servicea") or {}
     wait_for(lambda: available(kube, "foo", "appa"))
+    wait_for(lambda: held(kube, "foobar", "servicea"))
+    selector = (kube.get("Service", "foobar", "servicea") or {})["spec"].get("selector")
+    say(f"  service foobar/servicea keeps its selector {selector}: the old pods still serve appc")
+    show_status(kube, say)
+
+    step(
+        say, 5, f"Label foo {labels.ALLOW_CALLERS}=true: nsmigrate admits exactly the known callers, the handover goes"
+    )
+    apply(kube, seed.namespace("foo", {labels.MIGRATE_FROM: "foobar", labels.ALLOW_CALLERS: "true"}), say)
     seen = time.monotonic()
     handed = wait_for(lambda: handed_over(kube, "foobar", "servicea"))
-    say(f"  foo/appa Available; foobar/servicea handed over {(time.monotonic() - seen) * 1000:.0f} ms later")
+    allowed = kube.get("NetworkPolicy", "foo", ALLOW_CALLERS_POLICY) or {}
+    sources = allowed.get("spec", {}).get("ingress", [{}])[0].get("from", [])
+    say(f"  networkpolicy foo/{ALLOW_CALLERS_POLICY} (managed by nsmigrate) admits {json.dumps(sources)}")
+    say(f"  foobar/servicea handed over {(time.monotonic() - seen) * 1000:.0f} ms after the label")
     same = "unchanged" if handed["spec"].get("clusterIP") == before.get("spec", {}).get("clusterIP") else "CHANGED"
     say(f"  service foobar/servicea: {handed['spec']['type']} {handed['spec'].get('clusterIP')} ({same}), no selector")
     for piece in kube.list_labelled("EndpointSlice", "foobar", f"{labels.SERVICE_NAME}=servicea"):
@@ -79,21 +100,26 @@ def walk(kube: Kube, dns_port: int, say: Say) -> None:
     show_status(kube, say)
     show_graph(kube, say)
 
-    step(say, 5, "The old appa retires: deployment foobar/appa deleted; nothing resolves differently")
+
+def retire(kube: Kube, dns_port: int, say: Say) -> None:
+    """Steps 6 to 8: the old appa goes, the proxy is kept while called, then goes with its policy."""
+    step(say, 6, "The old appa retires: deployment foobar/appa deleted; nothing resolves differently")
     kube.delete("Deployment", "foobar", "appa")
     show_dns(kube, dns_port, say)
 
-    step(say, 6, "Deleting the proxy while appc still calls http://servicea/ is refused")
+    step(say, 7, "Deleting the proxy while appc still calls http://servicea/ is refused")
     show_status(kube, say)
     try:
         kube.delete("Service", "foobar", "servicea")
     except ApiError as error:
         say(f"  Error from server ({error.status}): {error.message}")
 
-    step(say, 7, "appc is redeployed with the new name; now the proxy can go")
+    step(say, 8, "appc is redeployed with the new name; now the proxy can go")
     apply(kube, seed.deployment("appc", "foobar", {"SERVICEA_URL": "http://servicea.foo.svc.cluster.local/"}), say)
     wait_for(lambda: deleted(kube, "foobar", "servicea"))
     say("  service foobar/servicea deleted")
+    wait_for(lambda: kube.get("NetworkPolicy", "foo", ALLOW_CALLERS_POLICY) is None)
+    say(f"  networkpolicy foo/{ALLOW_CALLERS_POLICY} removed with the last proxy of foo")
     show_dns(kube, dns_port, say)
     show_graph(kube, say)
     say("\nappa now lives in foo; every name resolved at every step.")
@@ -142,6 +168,7 @@ def show_status(kube: Kube, say: Say) -> None:
         report.proxy_statuses(view, settings),
         report.awaiting_handover(view, settings),
         report.mirror_statuses(view, settings),
+        findings=readiness.all_findings(view, settings),
     )
     say("  $ nsmigrate status")
     for line in text.splitlines():
@@ -153,6 +180,22 @@ def show_graph(kube: Kube, say: Say) -> None:
     say("  $ nsmigrate graph -n foobar -n foo")
     for line in render.mermaid(graph.call_graph(snapshot(kube), from_env(), namespaces=["foobar", "foo"])).splitlines():
         say(f"  {line}")
+
+
+def held(kube: Kube, namespace: str, name: str) -> bool:
+    """The reconciler has looked at the handover and held it (a Warning Event says why)."""
+    return any(
+        event.get("reason") == "NetworkPolicyBlocksCallers" and (event.get("involvedObject") or {}).get("name") == name
+        for event in kube.list_all("Event", namespace)
+    )
+
+
+DEFAULT_DENY: JsonObject = {
+    "apiVersion": "networking.k8s.io/v1",
+    "kind": "NetworkPolicy",
+    "metadata": {"name": "default-deny", "namespace": "foo"},
+    "spec": {"podSelector": {}, "policyTypes": ["Ingress"]},
+}
 
 
 def snapshot(kube: Kube) -> Cache:
