@@ -7,8 +7,8 @@ from flask.testing import FlaskClient
 
 from tests.memory import MemoryCluster
 from tests.peers import Peer, certificate, client_as
+from tests.proxies import proxy
 from tests.reviews import review
-from tests.test_validation import proxy
 from webhook.core import logs
 from webhook.core.objects import Namespace, Service
 from webhook.core.settings import Settings

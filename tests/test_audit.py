@@ -5,8 +5,8 @@ import pytest
 
 from tests.memory import MemoryCluster
 from tests.peers import client_as
+from tests.proxies import appc, cluster, proxy
 from tests.reviews import review
-from tests.test_validation import appc, cluster, proxy
 from webhook.core import labels, logs
 from webhook.core.settings import Settings
 from webhook.http.app import create_app

@@ -2,12 +2,10 @@ from typing import Any
 
 import pytest
 
-from tests.memory import MemoryCluster
+from tests.proxies import appc, cluster, proxy
 from tests.reviews import review
 from webhook.core import labels
 from webhook.core.fields import JsonObject
-from webhook.core.objects import Service, ServicePort
-from webhook.core.proxies import build_proxy
 from webhook.core.review import AdmissionRequest
 from webhook.core.settings import Settings
 from webhook.core.validation import decide_deletion
@@ -16,27 +14,8 @@ from webhook.dev import seed
 SETTINGS = Settings()
 
 
-def proxy(**annotations: str) -> JsonObject:
-    manifest = build_proxy(
-        Service("foo", "servicea", ports=(ServicePort(80),)), old_namespace="foobar", cluster_domain="cluster.local"
-    )
-    manifest["metadata"]["annotations"].update(annotations)
-    return manifest
-
-
 def deletion(obj: JsonObject, **kwargs: Any) -> AdmissionRequest:
     return review(None, operation="DELETE", old=obj, **kwargs)["request"]  # type: ignore[no-any-return]
-
-
-def cluster(*extra: JsonObject, terminating: bool = False) -> MemoryCluster:
-    foobar = seed.namespace("foobar", {labels.SOURCE: "true"})
-    if terminating:
-        foobar["status"] = {"phase": "Terminating"}
-    return MemoryCluster.of(foobar, seed.namespace("bar"), proxy(), *extra)
-
-
-def appc(namespace: str = "foobar", url: str = "http://servicea/", name: str = "appc") -> JsonObject:
-    return seed.deployment(name, namespace, {"SERVICEA_URL": url})
 
 
 def test_proxy_with_a_caller_is_denied_and_the_caller_named() -> None:

@@ -5,9 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.conftest import SETTINGS
-from tests.e2e.helpers import eventually, metrics
-from tests.e2e.test_mutation_e2e import apply_all, env_of, migrating
-from tests.e2e.test_validation_e2e import refused, with_proxy
+from tests.e2e.helpers import apply_all, env_of, eventually, metrics, migrating, refused, with_proxy
 from webhook.dev import seed
 from webhook.dev.controlplane import free_port, stop_pid
 from webhook.dev.environment import DevEnvironment

@@ -15,9 +15,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import SETTINGS
-from tests.e2e.helpers import api_server_tls, eventually, metrics, post_review
-from tests.e2e.test_mutation_e2e import migrating
-from tests.e2e.test_validation_e2e import events_on, with_proxy
+from tests.e2e.helpers import api_server_tls, events_on, eventually, metrics, migrating, post_review, with_proxy
 from tests.reviews import review
 from webhook.core import certs
 from webhook.core.clientauth import API_SERVER_CLIENT_NAME

@@ -20,9 +20,8 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import SETTINGS
-from tests.e2e.helpers import api_server_tls, eventually, metrics, post_review
+from tests.e2e.helpers import api_server_tls, env_of, eventually, metrics, migrating, post_review
 from tests.e2e.slow import DelayingProxy, SlowWebhook
-from tests.e2e.test_mutation_e2e import env_of, migrating
 from tests.reviews import review
 from webhook.core import labels
 from webhook.core.fields import JsonObject

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.e2e.test_mutation_e2e import env_of, migrating
+from tests.e2e.helpers import env_of, migrating
 from webhook.core import labels
 from webhook.dev import seed
 from webhook.dev.controlplane import find_binaries

@@ -13,7 +13,7 @@ from functools import partial
 
 import pytest
 
-from tests.e2e.helpers import eventually, metrics
+from tests.e2e.helpers import apply_all, available, eventually, metrics, mirrored, ready_pod_ips, slice_addresses
 from webhook.cli.main import main as cli
 from webhook.core import labels
 from webhook.core.fields import JsonObject
@@ -46,13 +46,6 @@ def reconciled_since(dev: DevEnvironment) -> Callable[[], None]:
     return wait
 
 
-def available(kube: Kube, namespace: str, name: str) -> bool:
-    found = kube.get("Deployment", namespace, name) or {}
-    return any(
-        c["type"] == "Available" and c["status"] == "True" for c in found.get("status", {}).get("conditions", [])
-    )
-
-
 def references(kube: Kube, namespaces: list[str]) -> list[tuple[str, str]]:
     """(namespace, host) for every host that every Deployment's env refers to."""
     found = set()
@@ -63,30 +56,6 @@ def references(kube: Kube, namespaces: list[str]) -> list[tuple[str, str]]:
                     for ref in find_hosts(entry.get("value", ""), variable=entry["name"]):
                         found.add((namespace, ref.host))
     return sorted(found)
-
-
-def ready_pod_ips(kube: Kube, namespaces: list[str]) -> set[str]:
-    """The IPs of the pods that are Ready now."""
-    found = set()
-    for namespace in namespaces:
-        for pod in kube.list_all("Pod", namespace):
-            status = pod.get("status") or {}
-            conditions = {c["type"]: c["status"] for c in status.get("conditions") or []}
-            if conditions.get("Ready") == "True" and status.get("podIP"):
-                found.add(status["podIP"])
-    return found
-
-
-def slice_addresses(kube: Kube, namespace: str, service: str, *, manager: str | None = None) -> set[str]:
-    """The ready endpoint addresses of a Service's EndpointSlices (of one manager, if given)."""
-    found = set()
-    for piece in kube.list_labelled("EndpointSlice", namespace, f"{labels.SERVICE_NAME}={service}"):
-        if manager and piece["metadata"]["labels"].get(labels.SLICE_MANAGED_BY) != manager:
-            continue
-        for endpoint in piece.get("endpoints") or []:
-            if (endpoint.get("conditions") or {}).get("ready") is not False:
-                found.update(endpoint["addresses"])
-    return found
 
 
 @dataclass
@@ -152,11 +121,6 @@ class Watcher:
         self.check(f"after {step}", references(self.kube, self.namespaces))
 
 
-def apply_all(kube: Kube, manifests: list[JsonObject]) -> None:
-    for manifest in manifests:
-        kube.apply(manifest)
-
-
 @dataclass(frozen=True)
 class Plan:
     """A migration: apps (letter -> env) moving from ``old`` to ``new``, and the callers left in
@@ -191,19 +155,6 @@ def migrate(kube: Kube, watcher: Watcher, plan: Plan) -> None:
         watcher.during(f"redeploy {old}/{caller}", partial(kube.apply, seed.deployment(caller, old, env)))
     for letter in plan.moving:
         watcher.during(f"delete proxy {old}/service{letter}", partial(delete_proxy, kube, old, f"service{letter}"))
-
-
-def mirrored(kube: Kube, namespace: str, name: str) -> bool:
-    """Handed over and serving from the new side alone: no selector, our slices only, with endpoints."""
-    service = kube.get("Service", namespace, name) or {"metadata": {}}
-    annotations = service["metadata"].get("annotations") or {}
-    if service.get("spec", {}).get("selector") or labels.ORIGINAL_SPEC not in annotations:
-        return False
-    managers = {
-        piece["metadata"]["labels"].get(labels.SLICE_MANAGED_BY)
-        for piece in kube.list_labelled("EndpointSlice", namespace, f"{labels.SERVICE_NAME}={name}")
-    }
-    return managers == {labels.SLICE_MANAGER} and bool(slice_addresses(kube, namespace, name))
 
 
 def delete_proxy(kube: Kube, namespace: str, name: str) -> None:

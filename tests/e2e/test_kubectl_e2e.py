@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.e2e.test_validation_e2e import with_proxy
+from tests.e2e.helpers import with_proxy
 from webhook.dev.controlplane import find_binaries
 from webhook.dev.environment import DevEnvironment
 from webhook.kube.client import Kube

@@ -10,8 +10,7 @@ from functools import partial
 import pytest
 
 from tests.e2e.conftest import SETTINGS
-from tests.e2e.helpers import eventually, metrics
-from tests.e2e.test_handover_e2e import apply_all, available, mirrored, slice_addresses
+from tests.e2e.helpers import apply_all, available, eventually, metrics, mirrored, slice_addresses
 from webhook.core import labels
 from webhook.core.fields import JsonObject
 from webhook.dev import seed

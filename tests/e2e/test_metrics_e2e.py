@@ -7,7 +7,7 @@ import time
 import pytest
 
 from tests.e2e.helpers import metrics
-from tests.test_monitoring import exported, queried
+from tests.monitoring import exported, queried
 from webhook.dev.environment import DevEnvironment
 from webhook.http.metrics import sample
 

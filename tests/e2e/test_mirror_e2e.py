@@ -14,8 +14,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import SETTINGS
-from tests.e2e.helpers import eventually, metrics
-from tests.e2e.test_handover_e2e import mirrored, ready_pod_ips, slice_addresses
+from tests.e2e.helpers import eventually, metrics, mirrored, ready_pod_ips, slice_addresses
 from webhook.cli.main import main as cli
 from webhook.core import labels
 from webhook.core.fields import JsonObject

@@ -6,30 +6,12 @@ import json
 
 import pytest
 
+from tests.e2e.helpers import apply_all, env_of, migrating
 from webhook.core import labels
-from webhook.core.fields import JsonObject
 from webhook.dev import seed
-from webhook.kube.client import Kube, Reply
+from webhook.kube.client import Kube
 
 pytestmark = pytest.mark.e2e
-
-
-def apply_all(kube: Kube, manifests: list[JsonObject]) -> list[Reply]:
-    return [kube.apply(manifest) for manifest in manifests]
-
-
-def migrating(kube: Kube, old: str, new: str, *, consent: bool = True, retire: bool = True) -> None:
-    """The seed's old namespace (appa and servicea retired unless told), and a new one migrating from it."""
-    manifests = seed.old_namespace(old)
-    if not consent:
-        manifests[0] = seed.namespace(old)
-    if retire:
-        manifests = [m for m in manifests if m["metadata"]["name"] not in ("appa", "servicea")]
-    apply_all(kube, [*manifests, seed.new_namespace(new, old=old)])
-
-
-def env_of(obj: JsonObject) -> dict[str, str]:
-    return {e["name"]: e.get("value") for e in obj["spec"]["template"]["spec"]["containers"][0].get("env", [])}
 
 
 def test_seed_scenario_rewrites_env_and_creates_the_proxy(kube: Kube, names: tuple[str, str]) -> None:

@@ -9,9 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.e2e.helpers import eventually
-from tests.e2e.test_mutation_e2e import apply_all, migrating
-from tests.e2e.test_validation_e2e import refused, with_proxy
+from tests.e2e.helpers import apply_all, eventually, migrating, refused, with_proxy
 from webhook.cli.main import main as cli
 from webhook.dev import seed
 from webhook.dev.environment import DevEnvironment

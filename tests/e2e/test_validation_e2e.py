@@ -7,8 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.helpers import eventually, metrics
-from tests.e2e.test_mutation_e2e import apply_all, migrating
+from tests.e2e.helpers import apply_all, events_on, eventually, metrics, refused, with_proxy
 from webhook.core import labels
 from webhook.core.fields import JsonObject
 from webhook.dev import seed
@@ -16,21 +15,6 @@ from webhook.dev.environment import DevEnvironment
 from webhook.kube.client import ApiError, Kube
 
 pytestmark = pytest.mark.e2e
-
-
-def with_proxy(kube: Kube, old: str, new: str, *callers: JsonObject) -> None:
-    """The seed with appa moved to ``new``, so ``old`` holds the proxy servicea; plus extra callers."""
-    migrating(kube, old, new)
-    apply_all(kube, list(callers))
-    apply_all(kube, seed.app("a", new))
-    assert kube.get("Service", old, "servicea") is not None
-
-
-def refused(kube: Kube, namespace: str, *, dry_run: bool = False) -> ApiError:
-    with pytest.raises(ApiError) as raised:
-        kube.delete("Service", namespace, "servicea", dry_run=dry_run)
-    assert raised.value.status == 403
-    return raised.value
 
 
 def known(kube: Kube, namespace: str, *, naming: str, not_naming: str = "") -> None:
@@ -46,10 +30,6 @@ def known(kube: Kube, namespace: str, *, naming: str, not_naming: str = "") -> N
         return False  # allowed: the cache has not seen the new caller yet (a dry run deletes nothing)
 
     eventually(current, timeout=10)
-
-
-def events_on(kube: Kube, namespace: str, reason: str) -> list[JsonObject]:
-    return [event for event in kube.list_all("Event", namespace) if event.get("reason") == reason]
 
 
 def test_delete_with_a_same_namespace_caller_is_refused_naming_it(kube: Kube, names: tuple[str, str]) -> None:
