@@ -57,6 +57,7 @@ RESOURCES: Mapping[str, Resource] = {
     "ServiceMonitor": Resource("monitoring.coreos.com/v1", "servicemonitors"),
     "PodMonitor": Resource("monitoring.coreos.com/v1", "podmonitors"),
     "AuthorizationPolicy": Resource("security.istio.io/v1", "authorizationpolicies"),
+    "CustomResourceDefinition": Resource("apiextensions.k8s.io/v1", "customresourcedefinitions", namespaced=False),
     "Role": Resource("rbac.authorization.k8s.io/v1", "roles"),
     "RoleBinding": Resource("rbac.authorization.k8s.io/v1", "rolebindings"),
     "ClusterRole": Resource("rbac.authorization.k8s.io/v1", "clusterroles", namespaced=False),
