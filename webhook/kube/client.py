@@ -165,10 +165,9 @@ class Kube:
             method, url, header_params=headers, body=body, _request_timeout=timeout or self.timeout
         )
         raw = response.read()
-        decoded = json.loads(raw) if raw else {}
         if response.status >= 400:
-            message = decoded.get("message", "") if isinstance(decoded, dict) else str(decoded)
-            raise ApiError(response.status, message or str(response.reason))
+            raise ApiError(response.status, _message(raw) or str(response.reason))
+        decoded = json.loads(raw) if raw else {}
         return Reply(response.status, decoded, _warnings(response.headers))
 
     def get(self, kind: str, namespace: str | None, name: str) -> JsonObject | None:
@@ -288,6 +287,16 @@ def retry_on_conflict(attempt: Callable[[], T], *, what: str, attempts: int = 5)
         if error.status == 409:
             raise ApiError(409, f"{what}: kept changing, {attempts} attempts") from None
         raise
+
+
+def _message(raw: bytes) -> str:
+    """The message of an error answer: a Status object's, or the text itself (``404 page not found`` for
+    an API group the server does not serve)."""
+    try:
+        decoded = json.loads(raw) if raw else {}
+    except ValueError:
+        return raw.decode(errors="replace").strip()[:300]
+    return str(decoded.get("message", "")) if isinstance(decoded, dict) else str(decoded)
 
 
 def _warnings(headers: Any) -> list[str]:
