@@ -297,6 +297,8 @@ class DataPath:
         """What went wrong in the harness's own threads (a test asserts there is nothing)."""
         self.journal: list[str] = []
         """What the harness did when (``clock``): addresses served, gone, retired."""
+        self.leads: list[Callable[[], set[str]]] = []
+        """Besides kube-proxy and DNS, what may still send clients to an address (an Endpoints reader's list)."""
         self.epoch = time.monotonic()
 
     def clock(self) -> float:
@@ -541,6 +543,8 @@ class DataPath:
     def _unreachable(self, ip: str, served: Served, rules: str) -> bool:
         if re.search(rf"(?<![\d.]){re.escape(ip)}(?!\d)", rules):
             return False
+        if any(ip in lead() for lead in self.leads):
+            return False
         return not served.dns_name or resolve(served.dns_name, namespace="", port=self.dns_port) != ip
 
 
@@ -659,6 +663,46 @@ class KeepAlive:
         except BaseException:
             connection.close()  # as clients do with a connection that failed: the next request opens another
             raise
+
+
+class EndpointsReader:
+    """A client as an ingress controller of an older release is one: it learns a Service's pods from the
+    v1 Endpoints API (read on the host every ``every`` seconds, as its watch would tell it) and sends each
+    request straight to a pod address it learned, round robin. An empty Endpoints is a 503 to it."""
+
+    def __init__(self, datapath: DataPath, *, namespace: str, name: str, port: str = "http", every: float = 0.02):
+        self.kube = Kube.connect(str(datapath.dev.kubeconfig))
+        self.where, self.port, self.every = (namespace, name), port, every
+        self.addresses: list[tuple[str, int]] = []
+        self.updates = 0
+        self.turn = 0
+        self.stopped = datapath.stopped  # it follows as long as the data path runs
+        thread = threading.Thread(target=self._follow, daemon=True)
+        thread.start()
+        datapath.threads.append(thread)
+        datapath.leads.append(lambda: {ip for ip, _ in self.addresses})
+
+    def __call__(self) -> str:
+        known = self.addresses
+        if not known:
+            raise ConnectionError(f"503: Endpoints {'/'.join(self.where)} lists no address")
+        self.turn += 1
+        address, port = known[self.turn % len(known)]
+        return _on_new_connection(address, port)
+
+    def _follow(self) -> None:
+        while not self.stopped.wait(self.every):
+            found = self.kube.get("Endpoints", *self.where) or {}
+            current = sorted(
+                (address["ip"], port["port"])
+                for subset in found.get("subsets") or ()
+                for port in subset.get("ports") or ()
+                if port.get("name", "") == self.port
+                for address in subset.get("addresses") or ()
+            )
+            if current != self.addresses:
+                self.addresses = current
+                self.updates += 1
 
 
 @dataclass

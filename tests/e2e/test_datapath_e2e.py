@@ -10,7 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.datapath import DataPath, KeepAlive, Load, Request, ask, every_lookup, resolved_once
+from tests.e2e.datapath import (
+    DataPath,
+    EndpointsReader,
+    KeepAlive,
+    Load,
+    Request,
+    ask,
+    every_lookup,
+    resolved_once,
+)
 from tests.e2e.helpers import eventually
 from webhook.core import labels
 from webhook.core.fields import JsonObject
@@ -152,7 +161,8 @@ def application(namespace: str) -> list[JsonObject]:
 
 def test_no_request_fails_through_kube_proxy_during_a_migration(datapath: DataPath, kube: Kube) -> None:
     """app and db move: deployed in the new namespace, handed over automatically once Available, the
-    old workloads scaled to zero and deleted; four kinds of client call the old names all along."""
+    old workloads scaled to zero and deleted; five kinds of client call the old names all along, one of
+    them through the Endpoints API as an older ingress controller does."""
     old, new = "dp-old", "dp-new"
     for manifest in [seed.namespace(old, {labels.SOURCE: "true"}), *application(old), seed.new_namespace(new, old=old)]:
         kube.apply(manifest)
@@ -163,6 +173,7 @@ def test_no_request_fails_through_kube_proxy_during_a_migration(datapath: DataPa
         "resolved once, keeps the IP": resolved_once(datapath, host="app", namespace=old, port=80),
         "keep-alive connection": (keep_alive := KeepAlive(datapath, host="app", namespace=old, port=80)),
         "pod name db-0.db": every_lookup(datapath, host="db-0.db", namespace=old, port=8080),
+        "Endpoints API reader (an older ingress controller)": EndpointsReader(datapath, namespace=old, name="app"),
     }
     for request in clients.values():  # kube-proxy and CoreDNS have caught up with the old side
         eventually(functools.partial(answers, datapath, request, 1), timeout=30)
