@@ -12,7 +12,7 @@ import copy
 import dataclasses
 import datetime
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from webhook.core import labels, netgate
@@ -21,7 +21,7 @@ from webhook.core.fields import JsonObject
 from webhook.core.findings import Finding
 from webhook.core.migration import migration_of
 from webhook.core.mirror import map_ports
-from webhook.core.objects import Service
+from webhook.core.objects import LabelIndex, Service, Workload
 from webhook.core.owners import owner_of
 from webhook.core.proxies import proxy_ports
 from webhook.core.rewrite import full_name
@@ -78,6 +78,7 @@ def pending_handovers(view: ClusterView, settings: Settings, *, automatic_only: 
             continue
         if automatic_only and namespace.labels.get(labels.HANDOVER) == "manual":
             continue
+        index = LabelIndex(view.workloads(namespace.name))
         for target in view.services(namespace.name):
             old = view.service(migration.old, target.name)
             if old is None or target.is_proxy or not target.selector:
@@ -86,7 +87,7 @@ def pending_handovers(view: ClusterView, settings: Settings, *, automatic_only: 
                 continue  # a Service whose owner took it back is handed over again only by hand
             if automatic_only and labels.ROLLED_BACK in old.annotations:
                 continue
-            judged = _judge(view, old, target, cluster_domain=settings.cluster_domain)
+            judged = _judge(view, old, target, index.selected_by(target), cluster_domain=settings.cluster_domain)
             owner = owner_of(old)
             allowed = namespace.labels.get(labels.HANDOVER_OWNED) == "true"
             found.append(dataclasses.replace(judged, owner=owner, owned_allowed=allowed))
@@ -115,16 +116,14 @@ def plan_handover(view: ClusterView, settings: Settings, *, namespace: str, name
     return candidates[0]
 
 
-def _judge(view: ClusterView, old: Service, target: Service, *, cluster_domain: str) -> Handover:
+def _judge(
+    view: ClusterView, old: Service, target: Service, picked: Iterable[Workload], *, cluster_domain: str
+) -> Handover:
     old_namespace = old.namespace
     _, problems = map_ports(old, target)
     if problems:
         return Handover(old_namespace, target.name, target, ready=False, reason="; ".join(problems))
-    selected = [
-        workload
-        for workload in view.workloads(target.namespace)
-        if workload.kind in SERVING_KINDS and not workload.counted_through_owner and target.selects(workload.pod_labels)
-    ]
+    selected = [w for w in picked if w.kind in SERVING_KINDS and not w.counted_through_owner]
     if not selected:
         reason = f"no workload in {target.namespace} is selected by service {target.namespace}/{target.name}"
         return Handover(old_namespace, target.name, target, ready=False, reason=reason)
@@ -133,8 +132,7 @@ def _judge(view: ClusterView, old: Service, target: Service, *, cluster_domain: 
         reason = "; ".join(f"{w.namespace}/{w.name} not Available: {w.readiness}" for w in waiting)
         return Handover(old_namespace, target.name, target, ready=False, reason=reason)
     names = ", ".join(f"{w.namespace}/{w.name}" for w in selected)
-    callers = netgate.known_callers(view, old.name, old.namespace, cluster_domain=cluster_domain)
-    held = netgate.blocked_callers(view, old=old, target=target, serving=selected, callers=callers)
+    held = netgate.blocked_callers(view, old=old, target=target, serving=selected, cluster_domain=cluster_domain)
     if held:
         reason = "; ".join(finding.message for finding in held)
         return Handover(old_namespace, target.name, target, ready=False, reason=reason, held=tuple(held))

@@ -63,13 +63,15 @@ def blocked_callers(
     old: Service,
     target: Service,
     serving: Sequence[Workload],
-    callers: Sequence[CallerPod],
+    cluster_domain: str,
 ) -> list[Finding]:
     """For a handover of ``old`` to ``target`` (served by ``serving``): each known caller that the
-    NetworkPolicies would refuse on a port of the old Service once its traffic reaches the new pods."""
+    NetworkPolicies would refuse on a port of the old Service once its traffic reaches the new pods.
+    Callers are looked for only where some policy could refuse them."""
     policies = view.network_policies()
     if not policies:
         return []
+    callers = known_callers(view, old.name, old.namespace, cluster_domain=cluster_domain)
     mapping, _ = map_ports(old, target)
     target_ports = {p.name or "": p for p in target.ports}
     findings = []

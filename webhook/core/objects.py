@@ -7,7 +7,7 @@ cache or a test's literals.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -241,3 +241,21 @@ def configmap_from_object(obj: JsonObject) -> ConfigMap:
     return ConfigMap(
         namespace=str(metadata.get("namespace", "")), name=str(metadata.get("name", "")), key_hosts=key_hosts
     )
+
+
+class LabelIndex:
+    """The workloads of a namespace by pod label, so that finding what a selector picks costs the
+    shortest posting list, not a scan: a reconcile pass asks it once per Service."""
+
+    def __init__(self, workloads: Iterable[Workload]) -> None:
+        self.postings: dict[tuple[str, str], list[Workload]] = {}
+        for workload in workloads:
+            for item in workload.pod_labels.items():
+                self.postings.setdefault(item, []).append(workload)
+
+    def selected_by(self, service: Service) -> list[Workload]:
+        """The workloads whose pod labels ``service`` selects (an empty selector picks none)."""
+        if not service.selector:
+            return []
+        shortest = min((self.postings.get(item, []) for item in service.selector.items()), key=len)
+        return [workload for workload in shortest if service.selects(workload.pod_labels)]

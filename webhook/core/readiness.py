@@ -56,8 +56,9 @@ def admission_findings(
         old, target = view.service(plan.namespace, plan.name), view.service(workload.namespace, plan.name)
         if plan.step != "handover" or old is None or target is None:
             continue
-        callers = netgate.known_callers(view, old.name, old.namespace, cluster_domain=settings.cluster_domain)
-        findings += netgate.blocked_callers(view, old=old, target=target, serving=[workload], callers=callers)
+        findings += netgate.blocked_callers(
+            view, old=old, target=target, serving=[workload], cluster_domain=settings.cluster_domain
+        )
     return findings, optional
 
 

@@ -22,7 +22,7 @@ from webhook.core.cluster import ClusterView
 from webhook.core.fields import JsonObject
 from webhook.core.handover import pending_handovers
 from webhook.core.migration import migration_of
-from webhook.core.objects import Service
+from webhook.core.objects import LabelIndex, Service
 from webhook.core.settings import Settings
 
 
@@ -69,11 +69,9 @@ def _missing_proxies(view: ClusterView, settings: Settings) -> list[Action]:
         migration, _ = migration_of(namespace.name, view=view, settings=settings)
         if migration is None or not migration.consent:
             continue
-        pod_labels = [workload.pod_labels for workload in view.workloads(namespace.name)]
+        index = LabelIndex(view.workloads(namespace.name))
         moved = [
-            service
-            for service in view.services(namespace.name)
-            if not service.is_proxy and any(service.selects(found) for found in pod_labels)
+            service for service in view.services(namespace.name) if not service.is_proxy and index.selected_by(service)
         ]
         for plan in proxies.plan_proxies(
             moved, old_namespace=migration.old, view=view, cluster_domain=settings.cluster_domain
