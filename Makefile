@@ -5,12 +5,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 export GOTOOLCHAIN := local
 
-.PHONY: demo test setup binaries deploy image-lint lint unit e2e bench bench-quick bench-peer dev-up dev-down constraints clean
+.PHONY: demo test setup binaries binaries-demo packages deploy image-lint lint unit e2e bench bench-quick bench-peer dev-up dev-down constraints clean
 
-demo: setup binaries ## the seed migration on a fresh local control plane
+demo: setup binaries-demo ## the seed migration on a fresh local control plane (builds only what it runs)
 	$(BIN)/nsmigrate demo
 
-test: setup binaries lint ## lint, type checks and the whole test suite (unit + end to end)
+test: setup binaries packages lint ## lint, type checks and the whole test suite (unit + end to end)
 	$(BIN)/pytest
 
 setup: $(VENV)/.installed ## virtual environment at .venv/ with the package (editable) and dev tools
@@ -22,8 +22,14 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet --constraint constraints.txt --editable '.[dev]'
 	touch $@
 
-binaries: ## build (or find) the control plane, kwok, CoreDNS and helm; honours KUBEBUILDER_ASSETS
+binaries: ## build (or find) every binary the tests use: the control plane, kwok, CoreDNS, helm, kube-proxy, kubectl, promtool
 	bash webhook/dev/build.sh all
+
+binaries-demo: ## build (or find) what the demo runs, no more; honours KUBEBUILDER_ASSETS
+	bash webhook/dev/build.sh demo
+
+packages: ## the Debian packages the tests use (nft, ip; dot): installed as root, named otherwise
+	bash webhook/dev/packages.sh
 
 deploy: setup binaries ## re-render deploy/nsmigrate.yaml from the chart
 	$(BIN)/python -m webhook.dev.chart deploy/nsmigrate.yaml

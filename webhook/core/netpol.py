@@ -33,7 +33,8 @@ class Pod:
     namespace_labels: Mapping[str, str]
     labels: Mapping[str, str]
     ip: str = ""
-    """"" when unknown: an ``ipBlock`` cannot admit it."""
+    """"" when unknown: an ``ipBlock`` cannot admit it. (A ``namespace`` of "" is an endpoint outside the
+    cluster, an address only: no selector picks it.)"""
     named_ports: Mapping[str, tuple[int, str]] = field(default_factory=dict)
     """Container port name -> (number, protocol)."""
 
@@ -177,6 +178,8 @@ def _admits(rule: Rule, peer: Pod, *, owner: Policy, number: int | None, name: s
 def _peer_matches(peer: Peer, pod: Pod, policy_namespace: str) -> bool:
     if peer.block is not None:
         return bool(pod.ip) and peer.block.admits(pod.ip)
+    if not pod.namespace:
+        return False  # an endpoint outside the cluster: only an ipBlock can name it
     if peer.namespaces is not None:
         if not peer.namespaces.matches(pod.namespace_labels):
             return False

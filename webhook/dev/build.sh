@@ -3,9 +3,14 @@
 # and prints one "name=path" line per binary asked for. No release download is needed (or possible).
 #
 #   webhook/dev/build.sh                 etcd and kube-apiserver
-#   webhook/dev/build.sh all             also kube-controller-manager, kube-scheduler,
-#                                               kube-proxy, kubectl, kwok, coredns and helm
+#   webhook/dev/build.sh demo            what `make demo` runs: also kube-controller-manager,
+#                                               kube-scheduler, kwok, coredns and helm
+#   webhook/dev/build.sh all             also what only the tests use: kube-proxy, kubectl, promtool
 #   webhook/dev/build.sh kwok helm ...   just those
+#
+# A cold build prints one progress line per binary (name, done/total, elapsed); the go tool's own
+# output goes to $CACHE_ROOT/logs/<step>.log and is shown only when a step fails. The Kubernetes
+# binaries build in the background while etcd and the tools build in the foreground: both cores work.
 #   webhook/dev/build.sh kyverno         the benchmark's peer (not in "all"): Kyverno's admission and
 #                                               background controllers, and its CRDs
 #   KUBEBUILDER_ASSETS=/dir .../build.sh        etcd and kube-apiserver (and kube-controller-manager, kubectl)
@@ -15,7 +20,7 @@
 # staging module that upstream go.mod lists (`k8s.io/x => ./staging/src/k8s.io/x`) with its published
 # v0.Y.Z; the same trick builds etcd's server module at the version Kubernetes pins in
 # build/dependencies.yaml, and Kyverno with the `go` line and the `replace`s of its own go.mod.
-# kwok, CoreDNS and Helm have no such replaces: `go install` builds them.
+# kwok, CoreDNS, Helm and promtool have no such replaces: `go install` builds them.
 set -euo pipefail
 
 K8S_VERSION="${NSMIGRATE_K8S_VERSION:-v1.37.2}"
@@ -23,14 +28,17 @@ KWOK_VERSION="${NSMIGRATE_KWOK_VERSION:-v0.8.0}"
 COREDNS_VERSION="${NSMIGRATE_COREDNS_VERSION:-v1.15.0}"
 HELM_VERSION="${NSMIGRATE_HELM_VERSION:-v3.22.0}"
 KYVERNO_VERSION="${NSMIGRATE_KYVERNO_VERSION:-v1.19.1}"
+PROMETHEUS_VERSION="${NSMIGRATE_PROMETHEUS_VERSION:-v0.316.0}"  # the Go module of Prometheus 3.x: promtool
 CACHE_ROOT="${NSMIGRATE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/nsmigrate}"
 OUT="$CACHE_ROOT/bin/k8s-$K8S_VERSION"
 TOOLS="$CACHE_ROOT/bin/tools"
 export GOTOOLCHAIN=local GOFLAGS="${GOFLAGS:--buildvcs=false}" CGO_ENABLED=0
 
-ALL=(etcd kube-apiserver kube-controller-manager kube-scheduler kube-proxy kubectl kwok coredns helm)
+DEMO=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok coredns helm)
+ALL=("${DEMO[@]}" kube-proxy kubectl promtool)
 wanted=("$@")
 [ ${#wanted[@]} -gt 0 ] || wanted=(etcd kube-apiserver)
+[ "${wanted[*]}" != demo ] || wanted=("${DEMO[@]}")
 [ "${wanted[*]}" != all ] || wanted=("${ALL[@]}")
 
 log() { printf 'build-control-plane: %s\n' "$*" >&2; }
@@ -47,6 +55,7 @@ where() {  # binary -> the path it has or will have
     kwok) echo "$TOOLS/kwok-$KWOK_VERSION/kwok" ;;
     coredns) echo "$TOOLS/coredns-$COREDNS_VERSION/coredns" ;;
     helm) echo "$TOOLS/helm-$HELM_VERSION/helm" ;;
+    promtool) echo "$TOOLS/promtool-$PROMETHEUS_VERSION/promtool" ;;
     kyverno) echo "$TOOLS/kyverno-$KYVERNO_VERSION/kyverno" ;;
     *) log "unknown binary $1 (known: ${ALL[*]} kyverno)"; exit 2 ;;
   esac
@@ -153,30 +162,69 @@ for binary in "${wanted[@]}"; do
   [ -x "$(where "$binary")" ] || missing+=("$binary")
 done
 
+started=$SECONDS
+done_count=0
+progress() {  # names...: one line per binary now built
+  for name in "$@"; do
+    done_count=$((done_count + 1))
+    log "[$done_count/${#missing[@]}] $name built ($((SECONDS - started)) s since the build began)"
+  done
+}
+
+step() {  # log-name command...: run quietly; on failure show the tail of its log and stop
+  local name="$1"
+  shift
+  mkdir -p "$CACHE_ROOT/logs"
+  # A job of its own keeps `set -e` in force inside the step (a condition would switch it off).
+  "$@" >"$CACHE_ROOT/logs/$name.log" 2>&1 &
+  if ! wait $!; then
+    log "building $name failed; the end of $CACHE_ROOT/logs/$name.log:"
+    tail -n 25 "$CACHE_ROOT/logs/$name.log" >&2
+    return 1
+  fi
+}
+
+build_tool() {  # binary
+  case "$1" in
+    etcd) step etcd build_etcd ;;
+    kwok)
+      step kwok install_tool kwok sigs.k8s.io/kwok/cmd/kwok "$KWOK_VERSION"
+      # kwok ships its stages (what fake nodes and pods go through) as YAML in its module.
+      stages=$(module_json "sigs.k8s.io/kwok@$KWOK_VERSION" Dir)/kustomize/stage
+      for stage in "$stages"/node/fast/node-initialize.yaml "$stages"/pod/fast/pod-*.yaml; do
+        cat "$stage"; printf '\n---\n'
+      done >"$(dirname "$(where kwok)")/stages.yaml"
+      ;;
+    coredns) step coredns install_tool coredns github.com/coredns/coredns "$COREDNS_VERSION" ;;
+    helm) step helm install_tool helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION" ;;
+    promtool) step promtool install_tool promtool github.com/prometheus/prometheus/cmd/promtool "$PROMETHEUS_VERSION" ;;
+    kyverno) step kyverno build_kyverno ;;
+  esac
+  progress "$1"
+}
+
 if [ ${#missing[@]} -gt 0 ]; then
   command -v go >/dev/null || { log "Go is required to build ${missing[*]} (none on PATH)"; exit 1; }
   mkdir -p "$OUT"
-  start=$SECONDS
-  kubernetes=()
+  log "building ${missing[*]} from the Go module proxy (a first build takes minutes; logs in $CACHE_ROOT/logs)"
+  kubernetes=() others=()
   for binary in "${missing[@]}"; do
     case "$binary" in
-      etcd) build_etcd ;;
       kube-apiserver | kube-controller-manager | kube-scheduler | kube-proxy | kubectl) kubernetes+=("$binary") ;;
-      kwok)
-        install_tool kwok sigs.k8s.io/kwok/cmd/kwok "$KWOK_VERSION"
-        # kwok ships its stages (what fake nodes and pods go through) as YAML in its module.
-        stages=$(module_json "sigs.k8s.io/kwok@$KWOK_VERSION" Dir)/kustomize/stage
-        for stage in "$stages"/node/fast/node-initialize.yaml "$stages"/pod/fast/pod-*.yaml; do
-          cat "$stage"; printf '\n---\n'
-        done >"$(dirname "$(where kwok)")/stages.yaml"
-        ;;
-      coredns) install_tool coredns github.com/coredns/coredns "$COREDNS_VERSION" ;;
-      helm) install_tool helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION" ;;
-      kyverno) build_kyverno ;;
+      *) others+=("$binary") ;;
     esac
   done
-  [ ${#kubernetes[@]} -eq 0 ] || build_kubernetes "${kubernetes[@]}"
-  log "built ${missing[*]} in $((SECONDS - start)) s"
+  k8s_pid=""
+  if [ ${#kubernetes[@]} -gt 0 ]; then  # one go build for all of them, beside the others
+    step kubernetes build_kubernetes "${kubernetes[@]}" &
+    k8s_pid=$!
+  fi
+  for binary in "${others[@]}"; do build_tool "$binary"; done
+  if [ -n "$k8s_pid" ]; then
+    wait "$k8s_pid"
+    progress "${kubernetes[@]}"
+  fi
+  log "built ${missing[*]} in $((SECONDS - started)) s"
 fi
 
 for binary in "${wanted[@]}"; do
