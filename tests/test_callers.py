@@ -5,6 +5,7 @@ import pytest
 from webhook.core.callers import candidate_names, find_callers, old_names, referring
 from webhook.core.fields import JsonObject
 from webhook.core.objects import ConfigMap, Workload, configmap_from_object, workload_from_object
+from webhook.dev import seed
 
 
 def workload(
@@ -237,3 +238,16 @@ def test_referring_selects_by_host_and_brings_the_consumers_of_referring_configm
     )
     assert [w.name for w in workloads] == ["caller", "consumer"]
     assert [c.name for c in configmaps] == ["settings"]
+
+
+def test_a_downward_namespace_reference_calls_the_service_of_its_own_namespace() -> None:
+    caller = seed.deployment("repmgr", "foobar", {"PARTNERS": "db-0.db-headless.$(NS).svc.cluster.local"})
+    caller["spec"]["template"]["spec"]["containers"][0]["env"].insert(
+        0, {"name": "NS", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}}
+    )
+    workload = workload_from_object(caller)
+    assert workload is not None
+    (found,) = find_callers(
+        service="db-headless", namespace="foobar", workloads=[workload], configmaps=[], cluster_domain="cluster.local"
+    )
+    assert found.places == ("env PARTNERS",)

@@ -2,7 +2,8 @@
 answer decided by hand (tests/data/reference_corpus.json).
 
 Each entry is admitted as one container of a Deployment moving from namespace ``old`` (which holds the
-entry's Services) to ``new`` (which holds none), and the entry's value must come out as ``expected``.
+entry's Services, ``headless`` ones without a cluster IP) to ``new`` (which holds none), with the
+``downward`` variables set from the pod's namespace, and the entry's value must come out as ``expected``.
 """
 
 from __future__ import annotations
@@ -38,7 +39,11 @@ def _ids() -> list[str]:
 def admitted(entry: dict[str, Any]) -> Any:
     """The entry's value after admission of a Deployment that carries it."""
     container: dict[str, Any] = {"name": entry["container"] or "app", "image": seed.IMAGE}
-    env = [{"name": name, "value": value} for name, value in entry["siblings"].items() if name != entry.get("name")]
+    env: list[dict[str, Any]] = [
+        {"name": name, "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}}
+        for name in entry.get("downward", ())
+    ]
+    env += [{"name": name, "value": value} for name, value in entry["siblings"].items() if name != entry.get("name")]
     if entry["kind"] == "env":
         env.append({"name": entry["name"], "value": entry["value"]})
     else:
@@ -49,13 +54,21 @@ def admitted(entry: dict[str, Any]) -> Any:
     cluster = MemoryCluster.of(
         seed.namespace("old", {"nsmigrate.io/source": "true"}),
         seed.namespace("new", {"nsmigrate.io/migrate-from": "old"}),
-        *(seed.service(name, "old", name) for name in entry["services"]),
+        *(service(name, headless=name in entry.get("headless", ())) for name in entry["services"]),
     )
     result = admit_workload(review(obj)["request"], cluster, Settings())
     after = jsonpatch.apply_patch(obj, list(result.response.patch))["spec"]["template"]["spec"]["containers"][0]
     if entry["kind"] == "env":
         return after["env"][-1]["value"]
     return after[entry["kind"]]
+
+
+def service(name: str, *, headless: bool) -> dict[str, Any]:
+    """A Service of the old namespace; ``headless`` ones have no cluster IP (their pods have DNS names)."""
+    manifest = seed.service(name, "old", name)
+    if headless:
+        manifest["spec"]["clusterIP"] = "None"
+    return manifest
 
 
 @pytest.mark.parametrize("entry", [pytest.param(entry, id=id_) for entry, id_ in zip(ENTRIES, _ids(), strict=True)])

@@ -285,3 +285,62 @@ def test_configmap_data_is_rewritten_per_value_and_file_lines_are_recorded_one_b
         ("app.properties:1", "spring.redis.host=redis\r", ("address variable",)),
         ("app.properties:3", "spring.datasource.url=jdbc:postgresql://db:5432/x\r", ("url",)),
     ]
+
+
+def pod_spec_with_namespace(value: str, *, variable: str = "ZK", namespace_variable: str = "NS") -> JsonObject:
+    env = [
+        {"name": namespace_variable, "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}},
+        {"name": variable, "value": value},
+    ]
+    return {"containers": [{"name": "app", "env": env}]}
+
+
+def test_a_downward_namespace_naming_a_service_left_behind_becomes_the_old_namespace() -> None:
+    spec = pod_spec_with_namespace("db.$(NS).svc.cluster.local:5432")
+    (rewrite,) = rewrite_references(spec, resolver())
+    assert spec["containers"][0]["env"][1]["value"] == "db.foobar.svc.cluster.local:5432"
+    assert rewrite.rules == ("downward-namespace",)
+    assert rewrite.hosts == (("db.$(NS)", "db.foobar"),)
+
+
+def test_a_downward_namespace_is_left_when_the_new_namespace_has_the_service() -> None:
+    spec = pod_spec_with_namespace("shared.$(NS).svc")
+    assert rewrite_references(spec, resolver()) == []
+
+
+def test_a_variable_not_set_from_the_namespace_is_no_namespace() -> None:
+    spec = pod_spec_with_namespace("db.$(OTHER).svc")
+    assert rewrite_references(spec, resolver()) == []
+
+
+def test_a_downward_namespace_of_a_proxy_names_its_targets_namespace() -> None:
+    spec = pod_spec_with_namespace("db.$(NS).svc", variable="DB")
+    rewrite_references(spec, resolver(proxies={"db": "team/db"}))
+    assert spec["containers"][0]["env"][1]["value"] == "db.team.svc"
+
+
+def test_a_value_with_a_downward_namespace_and_a_short_name_gets_one_record() -> None:
+    spec = pod_spec_with_namespace("db.$(NS).svc:5432,redis:6379", variable="SERVERS")
+    (rewrite,) = rewrite_references(spec, resolver())
+    assert rewrite.after == "db.foobar.svc:5432,redis.foobar.svc.cluster.local:6379"
+    assert rewrite.rules == ("downward-namespace", "host:port")
+
+
+def test_pod_names_under_any_variable_are_rewritten_only_for_a_headless_service() -> None:
+    headless = Resolver(
+        old_namespace="foobar",
+        old_service={"zk-headless": Service("foobar", "zk-headless", cluster_ip="None")}.get,
+        is_local=frozenset().__contains__,
+        cluster_domain="cluster.local",
+    )
+    value = "zk-0.zk-headless zk-1.zk-headless"
+    assert rewrite_value(value, variable="REPLICAS", resolver=headless)[0] == (
+        "zk-0.zk-headless.foobar.svc.cluster.local zk-1.zk-headless.foobar.svc.cluster.local"
+    )
+    clustered = Resolver(
+        old_namespace="foobar",
+        old_service={"zk-headless": Service("foobar", "zk-headless", cluster_ip="10.0.0.1")}.get,
+        is_local=frozenset().__contains__,
+        cluster_domain="cluster.local",
+    )
+    assert rewrite_value(value, variable="REPLICAS", resolver=clustered)[0] == value

@@ -79,6 +79,10 @@ CONNECTION_STRINGS_PREFIX = "connectionstrings__"
 """.NET configuration: every ``ConnectionStrings__X`` key holds an address or a connection string."""
 
 _NOT_SERVICES = frozenset({"localhost"})
+_POD_NAMES = re.compile(rf"\s*{_LABEL}-\d+\.{_LABEL}(?:[\s,;]+{_LABEL}-\d+\.{_LABEL})*\s*")
+POD_NAME_RULE = "pod name of a headless Service"
+"""Names only pod-name-shaped (``<pod>-<n>.<svc>``) under any variable: hosts only where ``<svc>`` is a headless
+Service of the old namespace (the resolver checks)."""
 
 Rule = str
 """Which rule found a reference, for people: "url", "host:port", "connection string", ..."""
@@ -190,6 +194,9 @@ def _scan(value: str, variable: str, used_as_host: bool = False) -> list[HostRef
         rule = f"$({variable}) used as a host" if used_as_host else "address variable"
         for name in _ONE_NAME.finditer(value):
             _add(found, value, name.start(), name.end(), rule)
+    elif not found and "-" in value and _POD_NAMES.fullmatch(value):  # kafka-0.kafka-headless, any variable
+        for name in _ONE_NAME.finditer(value):
+            _add(found, value, name.start(), name.end(), POD_NAME_RULE)
     return sorted((ref for ref in found.values() if _is_name(ref)), key=lambda ref: ref.start)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from webhook.core import labels
 from webhook.core.dependencies import Dependency, dependencies, named_ports
+from webhook.core.downward import downward_hosts
 from webhook.core.fields import JsonObject, dig, entries, shared, shared_strings, strings
 from webhook.core.hosts import find_data_hosts, lookup_names
 from webhook.core.podspec import consumed_configmaps, literal_references, pod_template
@@ -155,6 +156,8 @@ def workload_from_object(obj: JsonObject) -> Workload | None:
     for literal in literal_references(pod_spec):
         hosts = tuple(ref.host for ref in literal.refs)
         env_hosts[literal.place] = env_hosts.get(literal.place, ()) + hosts
+    for place, host in downward_hosts(pod_spec):
+        env_hosts[place] = (*env_hosts.get(place, ()), host)
     return Workload(
         kind=shared(obj["kind"]),
         namespace=shared(metadata.get("namespace", "")),

@@ -6,10 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 
+from webhook.core.downward import RULE as DOWNWARD
+from webhook.core.downward import find_downward, literals, namespace_variables
 from webhook.core.fields import JsonObject
-from webhook.core.hosts import HostRef, find_data_hosts, find_hosts, line_of, pod_name, replace_hosts
+from webhook.core.hosts import POD_NAME_RULE, HostRef, find_data_hosts, find_hosts, line_of, pod_name, replace_hosts
 from webhook.core.objects import Service
-from webhook.core.podspec import literal_references
+from webhook.core.podspec import containers, literal_references
 
 
 def full_name(service: str, namespace: str, cluster_domain: str) -> str:
@@ -57,8 +59,27 @@ class Resolver:
         pod = pod_name(ref.host)
         if pod is None or self.is_namespace(pod[1]):
             return None
+        if ref.rule == POD_NAME_RULE and not self._headless(pod[1]):
+            return None  # found under a variable that says nothing of addresses: only a headless Service's pod
         target = self.target(pod[1])
-        return (f"{pod[0]}.{target}", f"{ref.rule}, pod name") if target else None
+        if target is None:
+            return None
+        return f"{pod[0]}.{target}", ref.rule if ref.rule == POD_NAME_RULE else f"{ref.rule}, pod name"
+
+    def downward(self, service: str) -> str | None:
+        """The namespace that ``<service>.$(POD_NAMESPACE)`` must name instead of the new one, or None:
+        the old namespace where only it has that Service (its target's, for a proxy of the same name)."""
+        if self.is_local(service):
+            return None
+        found = self.old_service(service)
+        if found is None:
+            return None
+        target = found.proxy_target
+        return target[0] if target and target[1] == service else self.old_namespace
+
+    def _headless(self, service: str) -> bool:
+        found = self.old_service(service)
+        return found is not None and found.cluster_ip == "None" and not self.is_local(service)
 
 
 @dataclass(frozen=True)
@@ -109,7 +130,7 @@ def rewrite_references(pod_spec: JsonObject, resolver: Resolver, *, keep: Collec
 
     Callers hand in a copy (mutate a copy, then diff): the original stays the reference.
     """
-    rewrites: list[Rewrite] = []
+    rewrites: list[Rewrite] = rewrite_downward(pod_spec, resolver, keep=keep)
     for literal in literal_references(pod_spec):
         if keep and (literal.place in keep or literal.place.partition("[")[0] in keep):
             continue
@@ -120,7 +141,52 @@ def rewrite_references(pod_spec: JsonObject, resolver: Resolver, *, keep: Collec
             rewrites.append(
                 Rewrite(literal.container, literal.place, literal.value, after, _pairs(changes), _rules(changes))
             )
+    return _merged(rewrites)
+
+
+def rewrite_downward(pod_spec: JsonObject, resolver: Resolver, *, keep: Collection[str] = ()) -> list[Rewrite]:
+    """Replace ``$(VAR)`` (set from the pod's namespace) where it names a Service only the old namespace
+    has, in place; return what changed."""
+    rewrites = []
+    for container in containers(pod_spec):
+        variables = namespace_variables(container)
+        if not variables:
+            continue
+        for holder, key, place in literals(container):
+            value = holder[key]
+            if keep and (place in keep or place.partition("[")[0] in keep):
+                continue
+            refs = [
+                (ref, namespace)
+                for ref in find_downward(value, variables)
+                if (namespace := resolver.downward(ref.service))
+            ]
+            if not refs:
+                continue
+            after = value
+            for ref, namespace in sorted(refs, key=lambda item: item[0].start, reverse=True):
+                after = after[: ref.start] + namespace + after[ref.end :]
+            hosts = tuple((f"{ref.host}.$({ref.variable})", f"{ref.host}.{namespace}") for ref, namespace in refs)
+            holder[key] = after
+            rewrites.append(
+                Rewrite(str(container.get("name", "")), place, value, after, hosts, (DOWNWARD,) * len(refs))
+            )
     return rewrites
+
+
+def _merged(rewrites: list[Rewrite]) -> list[Rewrite]:
+    """One record per value: a value rewritten by both passes shows its first before and last after."""
+    merged: dict[tuple[str, str], Rewrite] = {}
+    for rewrite in rewrites:
+        key = (rewrite.container, rewrite.env)
+        first = merged.get(key)
+        merged[key] = rewrite if first is None else _joined(first, rewrite)
+    return list(merged.values())
+
+
+def _joined(first: Rewrite, then: Rewrite) -> Rewrite:
+    hosts, rules = first.hosts + then.hosts, first.rules + then.rules
+    return Rewrite(first.container, first.env, first.before, then.after, hosts, rules)
 
 
 def rewrite_data(data: dict[str, str], resolver: Resolver, *, keep: Collection[str] = ()) -> list[Rewrite]:

@@ -1,0 +1,86 @@
+"""Namespaces from the downward API: ``zk-0.zk-headless.$(POD_NAMESPACE).svc.cluster.local`` where the
+container sets ``POD_NAMESPACE`` from ``fieldRef: metadata.namespace`` (Kafka, ZooKeeper and PostgreSQL HA
+charts write them). After a move ``$(POD_NAMESPACE)`` names the new namespace; where the Service named
+exists only in the old one, the variable is replaced by the old namespace's name (rule
+``downward-namespace``)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from webhook.core.fields import JsonObject, dig, entries
+
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_REFERENCE = re.compile(
+    rf"(?<![\w.-])(?P<host>(?:(?P<pod>{_LABEL}|\$\([A-Za-z_][A-Za-z0-9_]*\))\.)?(?P<service>{_LABEL}))"
+    rf"\.\$\((?P<variable>[A-Za-z_][A-Za-z0-9_]*)\)(?![\w-])"
+)
+"""``[<pod>.]<service>.$(VAR)``: the pod label may itself be a variable (``$(MY_POD_NAME).kafka-headless``)."""
+
+RULE = "downward-namespace"
+
+
+@dataclass(frozen=True)
+class DownwardRef:
+    """``$(variable)`` at ``value[start:end]`` names the namespace of ``service`` (a pod under it if ``pod``)."""
+
+    start: int
+    end: int
+    service: str
+    pod: str
+    variable: str
+
+    @property
+    def host(self) -> str:
+        """The name as the container's own namespace resolves it: ``svc``, or ``pod.svc``."""
+        return f"{self.pod}.{self.service}" if self.pod else self.service
+
+
+def namespace_variables(container: JsonObject) -> frozenset[str]:
+    """The env variables a container sets from ``fieldRef: metadata.namespace``."""
+    return frozenset(
+        str(entry.get("name", ""))
+        for entry in entries(container.get("env"))
+        if dig(entry, "valueFrom", "fieldRef").get("fieldPath") == "metadata.namespace"
+    )
+
+
+def find_downward(value: str, variables: frozenset[str]) -> Iterator[DownwardRef]:
+    """Every ``<service>.$(VAR)`` in ``value`` whose VAR is one of the namespace ``variables``."""
+    if "$(" not in value or not variables:
+        return
+    for match in _REFERENCE.finditer(value):
+        if match.group("variable") in variables:
+            pod = match.group("pod") or ""
+            yield DownwardRef(
+                start=match.start("variable") - 2,
+                end=match.end("variable") + 1,
+                service=match.group("service").lower(),
+                pod=pod if not pod.startswith("$(") else "",
+                variable=match.group("variable"),
+            )
+
+
+def literals(container: JsonObject) -> Iterator[tuple[Any, str | int, str]]:
+    """(holder, key, place) of every literal env value, args and command entry of a container."""
+    for entry in entries(container.get("env")):
+        if isinstance(entry.get("value"), str):
+            yield entry, "value", str(entry.get("name", ""))
+    for list_name in ("command", "args"):
+        items = container.get(list_name)
+        for index, item in enumerate(items if isinstance(items, list) else ()):
+            if isinstance(item, str):
+                yield items, index, f"{list_name}[{index}]"
+
+
+def downward_hosts(pod_spec: JsonObject) -> Iterator[tuple[str, str]]:
+    """(place, host) of every downward reference of a pod spec, the host as its own namespace resolves
+    it (``zk-0.zk-headless``): what makes a workload a caller of that Service in its namespace."""
+    for container in entries(pod_spec.get("initContainers")) + entries(pod_spec.get("containers")):
+        variables = namespace_variables(container)
+        if variables:
+            for holder, key, place in literals(container):
+                yield from ((place, ref.host) for ref in find_downward(holder[key], variables))
