@@ -5,6 +5,7 @@ import json
 from typing import Any
 
 import jsonpatch
+from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -15,9 +16,11 @@ from webhook.core import labels
 from webhook.core.configmaps import plan_configmap_mutation
 from webhook.core.hosts import find_data_hosts, find_hosts, replace_hosts
 from webhook.core.mutation import plan_mutation
+from webhook.core.objects import Namespace
 from webhook.core.settings import Settings
 from webhook.dev import seed
 from webhook.http.app import create_app
+from webhook.http.metrics import sample
 
 FRAGMENTS = [
     "http://", "amqp://u:p@", "jdbc:postgresql://", "serviceb", "servicea", "redis", "db", "unknown", ":80", ":6379",
@@ -97,8 +100,17 @@ def test_configmap_patch_is_idempotent_and_changes_nothing_but_hosts(data: dict[
     assert all(only_qualified(data[key], mutated["data"][key]) for key in data)
 
 
-def _post(body: bytes) -> Any:
-    return client_as(APP).post("/mutate", data=body, content_type="application/json")
+def _post(body: bytes, app: Flask = APP) -> Any:
+    """POST to /mutate; whatever the answer, it never went through the internal-error path."""
+    answer = client_as(app).post("/mutate", data=body, content_type="application/json")
+    assert internal_errors(app) == 0, "an input was answered as an internal error"
+    return answer
+
+
+def internal_errors(app: Flask) -> float:
+    return sample(
+        app.extensions["nsmigrate.metrics"].render().decode(), "nsmigrate_internal_errors_total", endpoint="mutate"
+    )
 
 
 @given(body=JSON)
@@ -161,6 +173,22 @@ CONFIGMAPS = st.fixed_dictionaries(
 def test_arbitrary_configmaps_in_a_valid_review_are_answered(obj: dict[str, Any]) -> None:
     body = review({"kind": "ConfigMap", "metadata": {"name": "c", "namespace": "foo"}, "data": {}})
     body["request"]["object"] = obj
-    answer = client_as(CONFIGMAP_APP).post("/mutate", data=json.dumps(body).encode(), content_type="application/json")
+    answer = _post(json.dumps(body).encode(), CONFIGMAP_APP)
     assert answer.status_code == 200
     assert answer.get_json()["response"]["allowed"] is True, "an odd ConfigMap must not be an internal error"
+
+
+class Broken(MemoryCluster):
+    """A cluster whose every namespace lookup fails: an error of nsmigrate's own, on purpose."""
+
+    def namespace(self, name: str) -> Namespace | None:
+        raise RuntimeError("boom")
+
+
+def test_an_internal_error_is_counted_where_the_properties_read_it() -> None:
+    app = create_app(Settings(), Broken.of(*seed.old_namespace(), seed.new_namespace("foo")))
+    answer = client_as(app).post(
+        "/mutate", data=json.dumps(review(seed.deployment("appa", "foo", {}))), content_type="application/json"
+    )
+    assert answer.status_code == 200
+    assert internal_errors(app) == 1
