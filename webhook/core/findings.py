@@ -56,31 +56,50 @@ class Finding:
         }
 
 
+API_VERSIONS = {
+    "Service": "v1",
+    "Pod": "v1",
+    "Job": "batch/v1",
+    "CronJob": "batch/v1",
+    "NetworkPolicy": "networking.k8s.io/v1",
+    "Ingress": "networking.k8s.io/v1",
+    "HTTPRoute": "gateway.networking.k8s.io/v1",
+    "GRPCRoute": "gateway.networking.k8s.io/v1",
+}
+"""The apiVersion of an Event's involved object, by kind (workloads otherwise: apps/v1)."""
+
+
 def finding_event(finding: Finding, *, uid: str, now: datetime.datetime) -> dict[str, Any]:
-    """A Warning Event on the object a finding is about; one name per object and reason, so that a
-    finding said again bumps its count."""
+    """A Warning Event on the object a finding is about."""
+    where = (finding.kind, finding.namespace, finding.name, uid)
+    return warning_event(where, reason=finding.reason, message=finding.message, action="Readiness", now=now)
+
+
+def warning_event(
+    involved: tuple[str, str, str, str], *, reason: str, message: str, action: str, now: datetime.datetime
+) -> dict[str, Any]:
+    """A Warning Event on ``involved`` (kind, namespace, name, uid); one name per object and reason, so that
+    the same warning said again bumps its count."""
+    kind, namespace, name, uid = involved
     stamp = rfc3339(now)
-    api_version = "v1" if finding.kind in ("Service", "Pod") else "apps/v1"
-    if finding.kind == "NetworkPolicy":
-        api_version = "networking.k8s.io/v1"
     return {
         "apiVersion": "v1",
         "kind": "Event",
-        "metadata": {"name": f"{finding.name}.{finding.reason.lower()}", "namespace": finding.namespace},
+        "metadata": {"name": f"{name}.{reason.lower()}", "namespace": namespace},
         "involvedObject": {
-            "apiVersion": api_version,
-            "kind": finding.kind,
-            "namespace": finding.namespace,
-            "name": finding.name,
+            "apiVersion": API_VERSIONS.get(kind, "apps/v1"),
+            "kind": kind,
+            "namespace": namespace,
+            "name": name,
             "uid": uid,
         },
         "type": "Warning",
-        "reason": finding.reason,
-        "message": finding.message[:1024],
+        "reason": reason,
+        "message": message[:1024],
         "source": {"component": COMPONENT},
         "reportingComponent": COMPONENT,
         "reportingInstance": COMPONENT,
-        "action": "Readiness",
+        "action": action,
         "count": 1,
         "firstTimestamp": stamp,
         "lastTimestamp": stamp,

@@ -20,15 +20,14 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from webhook.core import labels
-from webhook.core.audit import COMPONENT
 from webhook.core.cluster import ClusterView
 from webhook.core.endpoints import desired_endpoints, endpoints_manifest, same_content
 from webhook.core.fields import JsonObject
+from webhook.core.findings import warning_event
 from webhook.core.migration import migration_of
 from webhook.core.objects import Service, ServicePort
 from webhook.core.settings import Settings
 from webhook.core.slices import Endpoint, EndpointSlice, SlicePort
-from webhook.core.timestamps import rfc3339
 
 MAX_ENDPOINTS = 100
 """Per slice, as Kubernetes' own controllers (``--max-endpoints-per-slice`` default)."""
@@ -310,29 +309,6 @@ NOTE_REASONS: dict[NoteKind, str] = {
 
 
 def note_event(note: MirrorNote, *, uid: str, now: datetime.datetime) -> JsonObject:
-    """A Warning Event on the handed-over Service; one name per Service and reason, so that a repeated
-    note bumps its count."""
-    reason = NOTE_REASONS[note.kind]
-    stamp = rfc3339(now)
-    return {
-        "apiVersion": "v1",
-        "kind": "Event",
-        "metadata": {"name": f"{note.name}.{reason.lower()}", "namespace": note.namespace},
-        "involvedObject": {
-            "apiVersion": "v1",
-            "kind": "Service",
-            "namespace": note.namespace,
-            "name": note.name,
-            "uid": uid,
-        },
-        "type": "Warning",
-        "reason": reason,
-        "message": note.message[:1024],
-        "source": {"component": COMPONENT},
-        "reportingComponent": COMPONENT,
-        "reportingInstance": COMPONENT,
-        "action": "Mirror",
-        "count": 1,
-        "firstTimestamp": stamp,
-        "lastTimestamp": stamp,
-    }
+    """A Warning Event on the handed-over Service; a repeated note bumps its count."""
+    where = ("Service", note.namespace, note.name, uid)
+    return warning_event(where, reason=NOTE_REASONS[note.kind], message=note.message, action="Mirror", now=now)
