@@ -22,7 +22,8 @@ from pathlib import Path
 import yaml
 
 from webhook.core.fields import JsonObject
-from webhook.dev.controlplane import find_binaries, free_port, log_tail, start_process, stop_pid
+from webhook.dev.controlplane import find_binaries
+from webhook.dev.processes import free_port, log_tail, start_process, stop_pid
 from webhook.kube.client import ApiError, Kube
 
 POLICY = Path(__file__).with_name("kyverno") / "clusterpolicy.yaml"

@@ -31,8 +31,8 @@ from webhook.core.fields import JsonObject
 from webhook.core.mutation import plan_mutation
 from webhook.core.settings import Settings
 from webhook.dev import registration, seed
-from webhook.dev.controlplane import free_port, stop_pid
 from webhook.dev.environment import DevEnvironment
+from webhook.dev.processes import free_port, stop_pid
 from webhook.http.metrics import sample
 from webhook.kube.client import ApiError, Kube
 from webhook.kube.live import KubeCluster

@@ -39,9 +39,10 @@ from typing import Any, Literal, TypeVar
 
 from webhook.core.fields import JsonObject
 from webhook.core.waiting import poll_until
-from webhook.dev.controlplane import find_binaries, log_tail, start_process, stop_pid
+from webhook.dev.controlplane import find_binaries
 from webhook.dev.dns import resolve
 from webhook.dev.environment import DevEnvironment
+from webhook.dev.processes import log_tail, start_process, stop_pid
 from webhook.kube.client import Kube
 from webhook.kube.watch import Gone
 

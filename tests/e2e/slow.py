@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from webhook.dev.controlplane import free_port
+from webhook.dev.processes import free_port
 
 
 class DelayingProxy:

@@ -7,8 +7,8 @@ import pytest
 from tests.e2e.conftest import SETTINGS
 from tests.e2e.helpers import apply_all, env_of, eventually, metrics, migrating, refused, with_proxy
 from webhook.dev import seed
-from webhook.dev.controlplane import free_port, stop_pid
 from webhook.dev.environment import DevEnvironment
+from webhook.dev.processes import free_port, stop_pid
 from webhook.http.metrics import sample as metric
 from webhook.kube.client import Kube
 

@@ -20,8 +20,8 @@ from tests.reviews import review
 from webhook.core import certs
 from webhook.core.clientauth import API_SERVER_CLIENT_NAME
 from webhook.dev import seed
-from webhook.dev.controlplane import free_port, stop_pid
 from webhook.dev.environment import DevEnvironment
+from webhook.dev.processes import free_port, stop_pid
 from webhook.http.metrics import sample
 from webhook.kube.client import Kube
 

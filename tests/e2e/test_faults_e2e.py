@@ -26,8 +26,8 @@ from tests.reviews import review
 from webhook.core import labels
 from webhook.core.fields import JsonObject
 from webhook.dev import registration, seed
-from webhook.dev.controlplane import free_port, stop_pid
 from webhook.dev.environment import DevEnvironment
+from webhook.dev.processes import free_port, stop_pid
 from webhook.http.metrics import sample
 from webhook.kube.client import ApiError, Kube
 

@@ -14,8 +14,8 @@ from tests.e2e.helpers import apply_all, available, eventually, metrics, mirrore
 from webhook.core import labels
 from webhook.core.fields import JsonObject
 from webhook.dev import seed
-from webhook.dev.controlplane import free_port, stop_pid
 from webhook.dev.environment import DevEnvironment
+from webhook.dev.processes import free_port, stop_pid
 from webhook.kube.client import Kube
 
 pytestmark = pytest.mark.e2e

@@ -19,9 +19,9 @@ from webhook.cli.main import main as cli
 from webhook.core import labels
 from webhook.core.fields import JsonObject
 from webhook.dev import seed
-from webhook.dev.controlplane import free_port, stop_pid
 from webhook.dev.dns import resolve
 from webhook.dev.environment import DevEnvironment
+from webhook.dev.processes import free_port, stop_pid
 from webhook.kube.client import Kube
 
 pytestmark = pytest.mark.e2e

@@ -19,8 +19,8 @@ from tests.e2e.conftest import SETTINGS
 from tests.e2e.helpers import eventually
 from tests.reviews import review
 from webhook.dev import registration, seed
-from webhook.dev.controlplane import free_port, stop_pid
 from webhook.dev.environment import DevEnvironment
+from webhook.dev.processes import free_port, stop_pid
 from webhook.kube.client import Kube
 from webhook.kube.rotation import RENEW_ANNOTATION
 

@@ -7,12 +7,9 @@ Processes run in their own session so that ``dev up`` can return and leave them 
 from __future__ import annotations
 
 import base64
-import contextlib
 import json
 import os
 import shutil
-import signal
-import socket
 import ssl
 import subprocess
 import time
@@ -24,6 +21,7 @@ from pathlib import Path
 from webhook.core import certs
 from webhook.core.clientauth import API_SERVER_CLIENT_NAME
 from webhook.core.fields import JsonObject
+from webhook.dev.processes import alive, free_port, log_tail, start_process, stop_pid
 
 BUILD_SCRIPT = Path(__file__).with_name("build.sh")
 
@@ -76,39 +74,6 @@ def find_binaries(*names: str) -> dict[str, Path]:
         )
     found = dict(line.split("=", 1) for line in done.stdout.splitlines() if "=" in line)
     return {name: Path(path) for name, path in found.items()}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def start_process(args: list[str], log: Path, *, env: Mapping[str, str] | None = None) -> subprocess.Popen[bytes]:
-    """Start a detached process writing to ``log``."""
-    with log.open("ab") as out:
-        return subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env=env)
-
-
-def stop_pid(pid: int, *, grace: float = 10.0) -> None:
-    """SIGTERM, then SIGKILL after ``grace`` seconds; an already gone process is fine."""
-    try:
-        os.killpg(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    deadline = time.monotonic() + grace
-    while time.monotonic() < deadline:
-        try:
-            if os.waitpid(pid, os.WNOHANG)[0] == pid:
-                return
-        except ChildProcessError:  # not our child (dev down): poll whether it still exists
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                return
-        time.sleep(0.05)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pid, signal.SIGKILL)
 
 
 @dataclass
@@ -340,7 +305,7 @@ class ControlPlane:
         last = "no answer yet"
         while time.monotonic() < deadline:
             for name, pid in self.pids.items():
-                if not _alive(pid):
+                if not alive(pid):
                     raise ControlPlaneError(f"{name} exited during start-up:\n{log_tail(self.workdir / f'{name}.log')}")
             try:
                 with urllib.request.urlopen(f"{self.server}/readyz", context=context, timeout=2) as answer:  # noqa: S310
@@ -352,21 +317,3 @@ class ControlPlane:
         raise ControlPlaneError(
             f"kube-apiserver not ready after {timeout:.0f} s ({last}):\n{log_tail(self.workdir / 'kube-apiserver.log')}"
         )
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return os.waitpid(pid, os.WNOHANG)[0] != pid
-    except ChildProcessError:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        return True
-
-
-def log_tail(log: Path, lines: int = 20) -> str:
-    try:
-        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return f"(no log at {log})"

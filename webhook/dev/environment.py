@@ -22,16 +22,8 @@ from webhook.core.fields import JsonObject
 from webhook.core.settings import Settings, from_env, to_env
 from webhook.core.waiting import poll_until
 from webhook.dev import registration
-from webhook.dev.controlplane import (
-    COMPONENT_BINARIES,
-    ControlPlane,
-    ControlPlaneError,
-    find_binaries,
-    free_port,
-    log_tail,
-    start_process,
-    stop_pid,
-)
+from webhook.dev.controlplane import COMPONENT_BINARIES, ControlPlane, ControlPlaneError, find_binaries
+from webhook.dev.processes import free_port, log_tail, start_process, stop_pid
 from webhook.kube.client import ApiError, Kube, path_of
 
 PROBE_NAMESPACE = "nsmigrate-probe"
