@@ -5,14 +5,18 @@ import json
 from typing import Any
 
 import jsonpatch
+import pytest
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.memory import MemoryCluster
 from tests.peers import client_as
+from tests.proxies import cluster as proxy_cluster
+from tests.proxies import proxy
 from tests.reviews import review
 from webhook.core import labels
+from webhook.core.admission import Endpoint
 from webhook.core.configmaps import plan_configmap_mutation
 from webhook.core.hosts import find_data_hosts, find_hosts, replace_hosts
 from webhook.core.mutation import plan_mutation
@@ -100,29 +104,35 @@ def test_configmap_patch_is_idempotent_and_changes_nothing_but_hosts(data: dict[
     assert all(only_qualified(data[key], mutated["data"][key]) for key in data)
 
 
-def _post(body: bytes, app: Flask = APP) -> Any:
-    """POST to /mutate; whatever the answer, it never went through the internal-error path."""
-    answer = client_as(app).post("/mutate", data=body, content_type="application/json")
-    assert internal_errors(app) == 0, "an input was answered as an internal error"
+ENDPOINTS: tuple[Endpoint, ...] = ("mutate", "validate")
+each_endpoint = pytest.mark.parametrize("endpoint", ENDPOINTS)
+
+
+def _post(body: bytes, app: Flask = APP, endpoint: Endpoint = "mutate") -> Any:
+    """POST to ``/<endpoint>``; whatever the answer, no input so far went through the internal-error path."""
+    answer = client_as(app).post(f"/{endpoint}", data=body, content_type="application/json")
+    assert internal_errors(app) == dict.fromkeys(ENDPOINTS, 0.0), "an input was answered as an internal error"
     return answer
 
 
-def internal_errors(app: Flask) -> float:
-    return sample(
-        app.extensions["nsmigrate.metrics"].render().decode(), "nsmigrate_internal_errors_total", endpoint="mutate"
-    )
+def internal_errors(app: Flask) -> dict[str, float]:
+    """``nsmigrate_internal_errors_total`` of each admission endpoint, as /metrics shows it."""
+    text = app.extensions["nsmigrate.metrics"].render().decode()
+    return {endpoint: sample(text, "nsmigrate_internal_errors_total", endpoint=endpoint) for endpoint in ENDPOINTS}
 
 
+@each_endpoint
 @given(body=JSON)
-def test_arbitrary_json_bodies_never_get_a_500(body: Any) -> None:
-    assert _post(json.dumps(body).encode()).status_code in (200, 400)
+def test_arbitrary_json_bodies_never_get_a_500(endpoint: Endpoint, body: Any) -> None:
+    assert _post(json.dumps(body).encode(), endpoint=endpoint).status_code in (200, 400)
 
 
+@each_endpoint
 @given(request=st.dictionaries(st.sampled_from(["uid", "kind", "operation", "object", "oldObject", "namespace",
                                                 "dryRun", "userInfo", "name"]), JSON, max_size=9))  # fmt: skip
-def test_arbitrary_requests_never_get_a_500(request: dict[str, Any]) -> None:
+def test_arbitrary_requests_never_get_a_500(endpoint: Endpoint, request: dict[str, Any]) -> None:
     body = {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": request}
-    answer = _post(json.dumps(body).encode())
+    answer = _post(json.dumps(body).encode(), endpoint=endpoint)
     assert answer.status_code in (200, 400)
     if answer.status_code == 200:
         assert answer.get_json()["response"]["uid"] == request["uid"]
@@ -153,9 +163,10 @@ def test_arbitrary_objects_in_a_valid_review_are_answered(obj: dict[str, Any]) -
     assert answer.get_json()["response"]["allowed"] is True, "an odd object must not be an internal error"
 
 
+@each_endpoint
 @given(raw=st.binary(max_size=200))
-def test_arbitrary_bytes_never_get_a_500(raw: bytes) -> None:
-    assert _post(raw).status_code in (200, 400)
+def test_arbitrary_bytes_never_get_a_500(endpoint: Endpoint, raw: bytes) -> None:
+    assert _post(raw, endpoint=endpoint).status_code in (200, 400)
 
 
 CONFIGMAP_APP = create_app(Settings(), CONFIGMAP_CLUSTER)
@@ -178,6 +189,43 @@ def test_arbitrary_configmaps_in_a_valid_review_are_answered(obj: dict[str, Any]
     assert answer.get_json()["response"]["allowed"] is True, "an odd ConfigMap must not be an internal error"
 
 
+PROXY_APP = create_app(Settings(), proxy_cluster(seed.deployment("appc", "foobar", {"A": "http://servicea/"})))
+PROXY_PATHS = [
+    ("metadata",), ("metadata", "name"), ("metadata", "namespace"), ("metadata", "labels"),
+    ("metadata", "labels", labels.PROXY), ("metadata", "labels", labels.MANAGED_BY), ("metadata", "annotations"),
+    ("metadata", "annotations", labels.PROXY_FOR), ("metadata", "annotations", labels.ALLOW_DELETE),
+    ("metadata", "annotations", labels.ORIGINAL_SPEC), ("spec",), ("spec", "ports"), ("spec", "selector"),
+]  # fmt: skip
+PROXY_VALUES = st.sampled_from(["true", labels.MANAGER, "foo/servicea", "foo/", "/", "{", ""]) | VALUES | JSON
+EDITS = st.lists(st.tuples(st.sampled_from(PROXY_PATHS), PROXY_VALUES), max_size=4)
+
+
+def edited(obj: dict[str, Any], edits: list[tuple[tuple[str, ...], Any]]) -> dict[str, Any]:
+    """``obj`` with each (path, value) set where the path still leads to an object."""
+    for path, value in edits:
+        parent: Any = obj
+        for key in path[:-1]:
+            parent = parent.get(key) if isinstance(parent, dict) else None
+        if isinstance(parent, dict):
+            parent[path[-1]] = value
+    return obj
+
+
+@given(edits=EDITS)
+@settings(max_examples=300)
+def test_proxies_edited_arbitrarily_in_a_valid_deletion_review_are_answered(
+    edits: list[tuple[tuple[str, ...], Any]],
+) -> None:
+    """Deletions of the proxy appc calls (refused), and of every variation of it (whatever is decided)."""
+    body = review(None, operation="DELETE", old=proxy())
+    body["request"]["oldObject"] = edited(proxy(), edits)
+    answer = _post(json.dumps(body).encode(), PROXY_APP, endpoint="validate")
+    assert answer.status_code == 200
+    assert answer.get_json()["response"]["uid"] == body["request"]["uid"]
+    if not edits:
+        assert answer.get_json()["response"]["allowed"] is False, "the proxy appc calls is kept"
+
+
 class Broken(MemoryCluster):
     """A cluster whose every namespace lookup fails: an error of nsmigrate's own, on purpose."""
 
@@ -185,10 +233,15 @@ class Broken(MemoryCluster):
         raise RuntimeError("boom")
 
 
-def test_an_internal_error_is_counted_where_the_properties_read_it() -> None:
+@pytest.mark.parametrize(
+    ("endpoint", "body"),
+    [
+        pytest.param("mutate", review(seed.deployment("appa", "foo", {})), id="mutate"),
+        pytest.param("validate", review(None, operation="DELETE", old=proxy()), id="validate"),
+    ],
+)
+def test_an_internal_error_is_counted_where_the_properties_read_it(endpoint: Endpoint, body: dict[str, Any]) -> None:
     app = create_app(Settings(), Broken.of(*seed.old_namespace(), seed.new_namespace("foo")))
-    answer = client_as(app).post(
-        "/mutate", data=json.dumps(review(seed.deployment("appa", "foo", {}))), content_type="application/json"
-    )
+    answer = client_as(app).post(f"/{endpoint}", data=json.dumps(body), content_type="application/json")
     assert answer.status_code == 200
-    assert internal_errors(app) == 1
+    assert internal_errors(app) == {name: float(name == endpoint) for name in ENDPOINTS}

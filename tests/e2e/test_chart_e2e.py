@@ -56,6 +56,8 @@ def test_every_rendered_manifest_is_accepted(installed: Kube) -> None:
             assert installed.get(document["kind"], metadata.get("namespace"), metadata["name"]) is not None
 
 
+NETWORKING = "networking.k8s.io"
+
 NEEDED = [
     pytest.param(("list", "namespaces", "", "", ""), id="list-namespaces"),
     pytest.param(("watch", "namespaces", "", "", ""), id="watch-namespaces"),
@@ -69,7 +71,16 @@ NEEDED = [
     pytest.param(("create", "endpointslices", "discovery.k8s.io", "foobar", ""), id="create-mirrored-slice"),
     pytest.param(("patch", "endpointslices", "discovery.k8s.io", "foobar", "servicea-x"), id="update-mirrored-slice"),
     pytest.param(("delete", "endpointslices", "discovery.k8s.io", "foobar", "servicea-x"), id="delete-stale-slice"),
-    pytest.param(("delete", "endpoints", "", "foobar", "servicea"), id="delete-stale-endpoints"),
+    pytest.param(("delete", "endpoints", "", "foobar", "servicea"), id="delete-mirrored-endpoints"),
+    pytest.param(("watch", "endpoints", "", "", ""), id="watch-mirrored-endpoints"),
+    pytest.param(("create", "endpoints", "", "foobar", ""), id="create-mirrored-endpoints"),
+    pytest.param(("patch", "endpoints", "", "foobar", "servicea"), id="apply-mirrored-endpoints"),
+    pytest.param(("watch", "networkpolicies", "networking.k8s.io", "", ""), id="watch-networkpolicies"),
+    pytest.param(("create", "networkpolicies", "networking.k8s.io", "foo", ""), id="create-callers-policy"),
+    pytest.param(("patch", "networkpolicies", NETWORKING, "foo", "nsmigrate-callers"), id="apply-callers-policy"),
+    pytest.param(("delete", "networkpolicies", NETWORKING, "foo", "nsmigrate-callers"), id="delete-callers-policy"),
+    pytest.param(("watch", "serviceaccounts", "", "", ""), id="watch-serviceaccounts"),
+    pytest.param(("watch", "persistentvolumeclaims", "", "", ""), id="watch-claims"),
     pytest.param(("watch", "configmaps", "", "", ""), id="watch-configmaps"),
     pytest.param(("watch", "pods", "", "", ""), id="watch-pods"),
     pytest.param(("watch", "deployments", "apps", "", ""), id="watch-deployments"),
@@ -94,8 +105,10 @@ FORBIDDEN = [
     pytest.param(("delete", "deployments", "apps", "foobar", "appa"), id="delete-deployment"),
     pytest.param(("update", "deployments", "apps", "foobar", "appa"), id="update-deployment"),
     pytest.param(("create", "pods", "", "foobar", ""), id="create-pod"),
-    pytest.param(("create", "endpoints", "", "foobar", ""), id="create-endpoints"),
     pytest.param(("update", "endpoints", "", "foobar", "servicea"), id="update-endpoints"),
+    pytest.param(("update", "networkpolicies", "networking.k8s.io", "foo", "default-deny"), id="update-policy"),
+    pytest.param(("list", "rolebindings", "rbac.authorization.k8s.io", "", ""), id="read-rbac"),
+    pytest.param(("get", "serviceaccounts", "", "foobar", "default"), id="get-serviceaccount-token-holder"),
     pytest.param(("update", "configmaps", "", "foobar", "settings"), id="update-configmap"),
     pytest.param(("get", "configmaps", "", "foobar", "settings"), id="get-configmap"),
     pytest.param(("delete", "namespaces", "", "", "foobar"), id="delete-namespace"),

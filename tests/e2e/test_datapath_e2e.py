@@ -20,7 +20,7 @@ from tests.e2e.datapath import (
     every_lookup,
     resolved_once,
 )
-from tests.e2e.helpers import eventually
+from tests.e2e.helpers import eventually, slice_addresses
 from webhook.core import labels
 from webhook.core.fields import JsonObject
 from webhook.dev import seed
@@ -120,20 +120,6 @@ def handed_over(kube: Kube, namespace: str, name: str) -> bool:
     return not (kube.get("Service", namespace, name) or {}).get("spec", {}).get("selector")
 
 
-def mirrored(kube: Kube, namespace: str, name: str) -> list[str]:
-    """Ready addresses of the EndpointSlices nsmigrate keeps for a handed-over Service."""
-    selector = f"{labels.SERVICE_NAME}={name},{labels.SLICE_MANAGED_BY}={labels.SLICE_MANAGER}"
-    path = f"/apis/discovery.k8s.io/v1/namespaces/{namespace}/endpointslices"
-    slices = kube.request("GET", path, query=[("labelSelector", selector)]).body.get("items") or []
-    return [
-        address
-        for piece in slices
-        for endpoint in piece.get("endpoints") or ()
-        if (endpoint.get("conditions") or {}).get("ready")
-        for address in endpoint["addresses"]
-    ]
-
-
 def retire(kube: Kube, kind: str, namespace: str, name: str) -> None:
     """As a migration ends: scale the old workload to zero, wait for its pods to go, delete it."""
     kube.request(
@@ -210,7 +196,7 @@ def test_no_request_fails_through_kube_proxy_during_a_migration(datapath: DataPa
     after = kept["spec"]
     assert (after["type"], after["clusterIP"], after["ports"]) == (before["type"], before["clusterIP"], before["ports"])
     assert kept["metadata"]["labels"][labels.PROXY] == "true"
-    assert set(mirrored(kube, old, "app")) == {
+    assert slice_addresses(kube, old, "app", manager=labels.SLICE_MANAGER) == {
         ip for ip, pod in datapath.serving().items() if pod.startswith(f"{new}/app-")
     }
     assert datapath.failures == []

@@ -22,7 +22,8 @@ pytestmark = pytest.mark.e2e
 
 OLD, NEW = "kill-old", "kill-new"
 LATE = 2
-"""New sides deployed only after the kill: whatever the timing, the standby has handovers left to make."""
+"""New sides whose Services come only after the kill: whatever the timing, the standby has handovers left
+to make, so the kill cannot fall after every handover."""
 
 
 @pytest.fixture(scope="module")
@@ -71,16 +72,18 @@ def test_a_leader_killed_mid_handover_leaves_nothing_half_done(full: DevEnvironm
     port = free_port()
     second = full.serve(SETTINGS, port=port, log=full.workdir / "standby-webhook.log")
     try:
-        late = APPS - LATE  # these new sides come after the kill: the kill cannot fall after every handover
-        for index in range(late):  # these new sides at once: handovers follow as each becomes Available
+        early = APPS - LATE
+        for index in range(early):  # these new sides at once: handovers follow as each becomes Available
             apply_all(kube, [_service(index, NEW), _deployment(f"app{index}", NEW)])
-        eventually(lambda: any(mirrored(kube, OLD, f"svc{i}") for i in range(late)), timeout=60, interval=0.01)
+        for index in range(early, APPS):  # the late Deployments now: admitting them needs the leader's webhook
+            kube.apply(_deployment(f"app{index}", NEW))
+        eventually(lambda: any(mirrored(kube, OLD, f"svc{i}") for i in range(early)), timeout=60, interval=0.01)
         os.killpg(full.webhook_pid, signal.SIGKILL)  # the leader, in the middle of it
         handed_at_kill = sum(mirrored(kube, OLD, f"svc{i}") for i in range(APPS))
         assert 0 < handed_at_kill < APPS, f"killed with {handed_at_kill} of {APPS} handed over: not mid-handover"
         stop_pid(full.webhook_pid)  # reaps it
-        for index in range(late, APPS):
-            apply_all(kube, [_service(index, NEW), _deployment(f"app{index}", NEW)])
+        for index in range(early, APPS):  # no webhook admits a Service CREATE: nothing waits for the dead one
+            kube.apply(_service(index, NEW))
         eventually(lambda: "nsmigrate_reconciler_leader 1.0" in metrics(full, port), timeout=30)
 
         def all_whole() -> bool:
