@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from webhook.core import labels
 from webhook.core.fields import JsonObject, dig, entries, shared, strings
-from webhook.core.slices import EndpointSlice
+from webhook.core.slices import EndpointSlice, pod_fields
 
 MAX_ADDRESSES = 1000
 """Per Endpoints object, as Kubernetes' endpoint controller (``maxCapacity``)."""
@@ -159,14 +159,8 @@ def _subsets(desired: Endpoints) -> list[JsonObject]:
     for subset in desired.subsets:
         addresses = []
         for address in subset.addresses:
-            entry: JsonObject = {"ip": address.ip}
-            if address.hostname:
-                entry["hostname"] = address.hostname
-            if address.node_name:
-                entry["nodeName"] = address.node_name
-            if address.pod:
-                entry["targetRef"] = {"kind": "Pod", "namespace": address.pod[0], "name": address.pod[1]}
-            addresses.append(entry)
+            pod = pod_fields(hostname=address.hostname, node_name=address.node_name, pod=address.pod)
+            addresses.append({"ip": address.ip, **pod})
         ports = []
         for port in subset.ports:
             spec: JsonObject = {"name": port.name, "port": port.port, "protocol": port.protocol}

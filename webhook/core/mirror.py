@@ -27,7 +27,7 @@ from webhook.core.findings import warning_event
 from webhook.core.migration import migration_of
 from webhook.core.objects import Service, ServicePort
 from webhook.core.settings import Settings
-from webhook.core.slices import Endpoint, EndpointSlice, SlicePort
+from webhook.core.slices import Endpoint, EndpointSlice, SlicePort, pod_fields
 
 MAX_ENDPOINTS = 100
 """Per slice, as Kubernetes' own controllers (``--max-endpoints-per-slice`` default)."""
@@ -143,15 +143,10 @@ def slice_content(wanted: EndpointSlice) -> JsonObject:
         entry = {
             "addresses": list(endpoint.addresses),
             "conditions": {"ready": True, "serving": True, "terminating": False},
+            **pod_fields(hostname=endpoint.hostname, node_name=endpoint.node_name, pod=endpoint.pod),
         }
-        if endpoint.hostname:
-            entry["hostname"] = endpoint.hostname
-        if endpoint.node_name:
-            entry["nodeName"] = endpoint.node_name
         if endpoint.zone:
             entry["zone"] = endpoint.zone
-        if endpoint.pod:
-            entry["targetRef"] = {"kind": "Pod", "namespace": endpoint.pod[0], "name": endpoint.pod[1]}
         endpoints.append(entry)
     return {"ports": ports, "endpoints": endpoints}
 

@@ -77,3 +77,15 @@ def endpointslice_from_object(obj: JsonObject) -> EndpointSlice:
         endpoints=tuple(endpoints),
         uid=str(metadata.get("uid", "")),
     )
+
+
+def pod_fields(*, hostname: str | None, node_name: str | None, pod: tuple[str, str] | None) -> JsonObject:
+    """What an endpoint says of the pod behind it, in Endpoints and EndpointSlices alike (unset ones left out)."""
+    fields: JsonObject = {}
+    if hostname:
+        fields["hostname"] = hostname
+    if node_name:
+        fields["nodeName"] = node_name
+    if pod:
+        fields["targetRef"] = {"kind": "Pod", "namespace": pod[0], "name": pod[1]}
+    return fields
