@@ -35,9 +35,12 @@ def dependencies(pod_spec: JsonObject) -> tuple[Dependency, ...]:
             _add(found, "ConfigMap", source.get("configMapRef"), "envFrom")
             _add(found, "Secret", source.get("secretRef"), "envFrom")
         for entry in entries(container.get("env")):
+            value_from = entry.get("valueFrom")
+            if not isinstance(value_from, dict):
+                continue  # most entries: a literal value, naming nothing
             where = f"env {entry.get('name', '')}"
-            _add(found, "ConfigMap", dig(entry, "valueFrom", "configMapKeyRef"), where)
-            _add(found, "Secret", dig(entry, "valueFrom", "secretKeyRef"), where)
+            _add(found, "ConfigMap", value_from.get("configMapKeyRef"), where)
+            _add(found, "Secret", value_from.get("secretKeyRef"), where)
     for volume in entries(pod_spec.get("volumes")):
         where = f"volume {volume.get('name', '')}"
         _add(found, "ConfigMap", volume.get("configMap"), where)

@@ -7,7 +7,7 @@ side effect, creating proxies, bounded in time and never failing the admission.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from webhook.core import labels, proxies, readiness
@@ -18,7 +18,7 @@ from webhook.core.hosts import HostRef, dns_name, is_short, pod_name
 from webhook.core.migration import migration_of
 from webhook.core.objects import workload_from_object
 from webhook.core.patch import diff
-from webhook.core.podspec import consumed_configmaps, env_editable_copy, pod_template
+from webhook.core.podspec import env_editable_copy, pod_template
 from webhook.core.proxies import ProxyPlan
 from webhook.core.review import AdmissionRequest, Operation, Response, patched
 from webhook.core.rewrite import Resolver, Rewrite, rewrite_references
@@ -75,7 +75,8 @@ def plan_mutation(
     if rewrites:
         record_rewrites(mutated, rewrites)
     warnings = [rewrite_warning(rewrite) for rewrite in rewrites]
-    warnings += _configmap_warnings(dig(template, "spec"), namespace=namespace, view=view, resolver=resolver)
+    consumed = workload.configmaps if workload else {}
+    warnings += _configmap_warnings(consumed, namespace=namespace, view=view, resolver=resolver)
 
     plans: list[ProxyPlan] = []
     pod_labels = strings(dig(template, "metadata").get("labels"))
@@ -224,9 +225,11 @@ def rewrite_warning(rewrite: Rewrite) -> str:
     return where[: _WARNING_ROOM - len(tail) - 1] + "…" + tail
 
 
-def _configmap_warnings(pod_spec: JsonObject, *, namespace: str, view: ClusterView, resolver: Resolver) -> list[str]:
-    """ConfigMaps are not rewritten; say which consumed keys still hold short names of the old namespace."""
-    consumed = consumed_configmaps(pod_spec)
+def _configmap_warnings(
+    consumed: Mapping[str, frozenset[str] | None], *, namespace: str, view: ClusterView, resolver: Resolver
+) -> list[str]:
+    """ConfigMaps are not rewritten; say which of the ``consumed`` keys still hold short names of the old
+    namespace (``consumed``: the workload's, as its record already read them)."""
     if not consumed:
         return []
     warnings = []
