@@ -1,7 +1,9 @@
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
+from tests.memory import MemoryCluster
 from tests.proxies import appc, cluster, proxy
 from tests.reviews import review
 from webhook.core import labels
@@ -79,3 +81,27 @@ def test_ordinary_service_is_always_allowed() -> None:
 def test_dry_run_gets_the_same_decision(dry_run: bool) -> None:
     decision = decide_deletion(deletion(proxy(), dry_run=dry_run), cluster(appc()), SETTINGS)
     assert decision.verdict == "denied"
+
+
+@dataclass
+class Lagging(MemoryCluster):
+    """A cache that has not seen the callers the API server (``fresh``) already holds."""
+
+    fresh: MemoryCluster = field(default_factory=MemoryCluster)
+
+    def live(self) -> MemoryCluster:
+        return self.fresh
+
+
+def test_a_caller_the_cache_has_not_seen_yet_still_refuses_the_deletion() -> None:
+    lagging = Lagging.of(seed.namespace("foobar", {labels.SOURCE: "true"}), proxy())
+    lagging.fresh = cluster(appc())
+    decision = decide_deletion(deletion(proxy()), lagging, SETTINGS)
+    assert decision.verdict == "denied"
+    assert [c.describe() for c in decision.callers] == ["deployment foobar/appc (env SERVICEA_URL)"]
+
+
+def test_a_proxy_nobody_calls_in_its_namespace_is_deleted_after_the_live_read() -> None:
+    lagging = Lagging.of(seed.namespace("foobar", {labels.SOURCE: "true"}), proxy())
+    lagging.fresh = cluster()
+    assert decide_deletion(deletion(proxy()), lagging, SETTINGS).verdict == "allowed"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 import pytest
@@ -178,3 +180,50 @@ def test_ordinary_services_never_reach_the_webhook(dev: DevEnvironment, kube: Ku
     kube.delete("Service", old, "serviceb")
     assert kube.get("Service", old, "serviceb") is None
     assert [line for line in metrics(dev).splitlines() if 'endpoint="validate"' in line] == before
+
+
+RACES = 40
+
+
+def deleted_or_refused(kube: Kube, namespace: str, name: str) -> str:
+    """Delete the Service: "deleted", or "refused" when nsmigrate denies it."""
+    try:
+        kube.delete("Service", namespace, name)
+    except ApiError as error:
+        return "refused" if error.status == 403 else f"failed: {error.status} {error.message}"
+    return "deleted"
+
+
+def test_a_caller_created_right_before_the_deletion_always_keeps_the_proxy(kube: Kube, names: tuple[str, str]) -> None:
+    """The race the cache alone would lose: a caller applied, and in the next moment its proxy deleted,
+    for many proxies at once (the cache's watch then lags most). Every deletion must be refused."""
+    old, new = names
+    apply_all(kube, [seed.namespace(old, {labels.SOURCE: "true"}), seed.new_namespace(new, old=old)])
+    callers = [seed.deployment(f"caller{index}", old, {"URL": f"http://race{index}/"}) for index in range(RACES)]
+    for index, caller in enumerate(callers):
+        apply_all(
+            kube, [seed.service(f"race{index}", new, f"race{index}"), seed.deployment(f"race{index}", new, {}), caller]
+        )
+    for index in range(RACES):
+        eventually(partial(kube.get, "Service", old, f"race{index}"), timeout=15)  # the proxy, kept by its caller
+        kube.delete("Deployment", old, f"caller{index}")
+
+    def uncalled(name: str) -> bool:  # the cache has seen the caller go: a dry-run DELETE passes
+        try:
+            kube.delete("Service", old, name, dry_run=True)
+        except ApiError:
+            return False
+        return True
+
+    for index in range(RACES):
+        eventually(partial(uncalled, f"race{index}"), timeout=15)
+
+    def race(index: int) -> str:
+        kube.apply(callers[index])  # the caller again, then at once the deletion
+        return deleted_or_refused(kube, old, f"race{index}")
+
+    with ThreadPoolExecutor(max_workers=RACES) as pool:
+        outcomes = list(pool.map(race, range(RACES)))
+    print(f"FIGURE proxy deleted right after its caller was created, {RACES} at once: "
+          f"{outcomes.count('refused')} refused, {outcomes.count('deleted')} lost")  # fmt: skip
+    assert outcomes == ["refused"] * RACES

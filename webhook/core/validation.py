@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from webhook.core import labels
-from webhook.core.callers import Caller, callers_of
+from webhook.core.callers import Caller, callers_of, find_callers
 from webhook.core.cluster import ClusterView
 from webhook.core.fields import dig
 from webhook.core.objects import service_from_object
@@ -65,7 +65,27 @@ def decide_deletion(request: AdmissionRequest, view: ClusterView, settings: Sett
     owner = view.namespace(namespace)
     if owner is None or owner.terminating:
         return DeletionDecision("forced", proxy, target, reason=f"namespace {namespace} is terminating")  # or gone
-    callers = callers_of(name, namespace, view=view, cluster_domain=settings.cluster_domain)
+    domain = settings.cluster_domain
+    callers = callers_of(name, namespace, view=view, cluster_domain=domain) or _fresh_callers(
+        name, namespace, view=view, cluster_domain=domain
+    )
     if callers:
         return DeletionDecision("denied", proxy, target, callers)
     return DeletionDecision("allowed", proxy, target)
+
+
+def _fresh_callers(name: str, namespace: str, *, view: ClusterView, cluster_domain: str) -> list[Caller]:
+    """Before a deletion is allowed: the callers the API server knows now in the proxy's own namespace.
+
+    The cache may not have seen a caller written milliseconds before this DELETE (``kubectl apply``
+    of a caller, then the proxy's deletion). Short-name callers live in the proxy's namespace, so that
+    namespace's workloads and ConfigMaps are read live (consistent lists) once the cache finds none;
+    a caller elsewhere by the full old name is judged from the cache."""
+    live = view.live()
+    return find_callers(
+        service=name,
+        namespace=namespace,
+        workloads=live.workloads(namespace),
+        configmaps=live.configmaps(namespace),
+        cluster_domain=cluster_domain,
+    )
