@@ -153,36 +153,44 @@ def test_each_finding_kind_comes_from_a_real_object_and_goes_when_it_is_fixed(
     eventually(lambda: not [f for f in findings(full, capsys) if f["object"] == f"deployment {new}/appa"], timeout=90)
 
 
-HTTPROUTE_CRD: JsonObject = {
-    "apiVersion": "apiextensions.k8s.io/v1",
-    "kind": "CustomResourceDefinition",
-    "metadata": {
-        "name": "httproutes.gateway.networking.k8s.io",
-        # *.k8s.io groups need it; the Gateway API's own CRDs carry the link to their approval.
-        "annotations": {"api-approved.kubernetes.io": "https://github.com/kubernetes-sigs/gateway-api/pull/2466"},
-    },
-    "spec": {
-        "group": "gateway.networking.k8s.io",
-        "names": {"kind": "HTTPRoute", "plural": "httproutes", "singular": "httproute", "listKind": "HTTPRouteList"},
-        "scope": "Namespaced",
-        "versions": [
-            {
-                "name": "v1",
-                "served": True,
-                "storage": True,
-                "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}},
-            }
-        ],
-    },
-}
-"""HTTPRoute as a CRD with an open schema: the fields nsmigrate reads are the Gateway API's own."""
+def crd(kind: str, plural: str, version: str) -> JsonObject:
+    """A Gateway API kind as a CRD with an open schema: the fields nsmigrate reads are the Gateway API's own."""
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {
+            "name": f"{plural}.gateway.networking.k8s.io",
+            # *.k8s.io groups need it; the Gateway API's own CRDs carry the link to their approval.
+            "annotations": {"api-approved.kubernetes.io": "https://github.com/kubernetes-sigs/gateway-api/pull/2466"},
+        },
+        "spec": {
+            "group": "gateway.networking.k8s.io",
+            "names": {"kind": kind, "plural": plural, "singular": kind.lower(), "listKind": f"{kind}List"},
+            "scope": "Namespaced",
+            "versions": [
+                {
+                    "name": version,
+                    "served": True,
+                    "storage": True,
+                    "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}},
+                }
+            ],
+        },
+    }
+
+
+HTTPROUTE_CRD = crd("HTTPRoute", "httproutes", "v1")
+GRANT_CRD = crd("ReferenceGrant", "referencegrants", "v1beta1")
 
 
 def test_ingress_and_routes_of_a_handed_over_service_are_named_and_keep_finalize_away(
     full: DevEnvironment, kube: Kube, capsys: pytest.CaptureFixture[str]
 ) -> None:
     old, new, third = "cons-old", "cons-new", "cons-gw"
-    apply_all(kube, [HTTPROUTE_CRD, *seed.old_namespace(old), seed.new_namespace(new, old=old), seed.namespace(third)])
+    apply_all(
+        kube,
+        [HTTPROUTE_CRD, GRANT_CRD, *seed.old_namespace(old), seed.new_namespace(new, old=old), seed.namespace(third)],
+    )
     apply_all(kube, seed.app("a", new))
     eventually(partial(mirrored, kube, old, "servicea"), timeout=60)
     backend = {"service": {"name": "servicea", "port": {"number": 80}}}
@@ -205,6 +213,17 @@ def test_ingress_and_routes_of_a_handed_over_service_are_named_and_keep_finalize
     assert {f"ingress {old}/web", f"httproute {third}/web"} <= named
     (no_grant,) = [f for f in findings(full, capsys) if f["object"] == f"httproute {third}/web"]
     assert "no ReferenceGrant" in no_grant["message"]
+    grant = {
+        "apiVersion": "gateway.networking.k8s.io/v1beta1",
+        "kind": "ReferenceGrant",
+        "metadata": {"name": "from-gateways", "namespace": new},
+        "spec": {
+            "from": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute", "namespace": third}],
+            "to": [{"group": "", "kind": "Service"}],
+        },
+    }
+    eventually(lambda: _applied(kube, grant), timeout=30)
+    assert not [f for f in findings(full, capsys) if f["object"] == f"httproute {third}/web"], "the grant fixes it"
 
     capsys.readouterr()
     assert cli(["finalize", f"{old}/servicea", "--kubeconfig", str(full.kubeconfig)]) == 1
