@@ -1,7 +1,7 @@
 """The cluster as the decisions see it: the few lookups they need, and the one write admission makes.
 
-The API-server implementation is ``webhook.kube.client.KubeCluster``; tests use an in-memory one. A watch
-cache will serve the same lookups from memory.
+The API-server implementation is ``webhook.kube.live.KubeCluster``; tests use an in-memory one; the watch
+cache (``webhook.kube.cache``) serves the same lookups from memory.
 """
 
 from __future__ import annotations
