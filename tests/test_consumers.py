@@ -131,3 +131,15 @@ def test_meshes_are_named_with_their_caveat() -> None:
     (consumer,) = mesh_consumers(view, {})
     assert consumer.object == "namespace foobar"
     assert "ignore hand-written slices" in consumer.note
+
+
+def test_an_externalname_backend_is_judged_by_the_ingress_class() -> None:
+    view = cluster()
+    view.service_records = [
+        replace(s, type="ExternalName") if s.namespace == "foobar" else s for s in view.service_records
+    ]
+    contour = {**INGRESS, "spec": {**INGRESS["spec"], "ingressClassName": "contour"}}
+    (finding,) = judge_backends(view, [backends_from_object(contour)], [])[1]
+    assert "ingress class contour: Contour refuses ExternalName backends" in finding.message
+    (nginx,) = judge_backends(view, [backends_from_object(INGRESS)], [])[1]
+    assert "check class nginx" in nginx.message

@@ -20,6 +20,20 @@ from webhook.core.objects import Service
 ROUTE_KINDS = ("HTTPRoute", "GRPCRoute")
 GATEWAY_GROUP = "gateway.networking.k8s.io"
 EXTERNALNAME_REFUSED = "many controllers refuse ExternalName backends (ingress-gce, Contour by default)"
+REFUSING_CLASSES = {
+    "gce": "ingress-gce refuses ExternalName backends",
+    "gce-internal": "ingress-gce refuses ExternalName backends",
+    "contour": "Contour refuses ExternalName backends unless enableExternalNameService is set",
+}
+"""Ingress classes whose controller is known to refuse an ExternalName backend."""
+
+
+def externalname_note(route: Backends) -> str:
+    """What an ExternalName backend means for this Ingress's controller, by its class."""
+    known = REFUSING_CLASSES.get(route.ingress_class)
+    if known:
+        return f"ingress class {route.ingress_class}: {known}"
+    return EXTERNALNAME_REFUSED + (f"; check class {route.ingress_class}" if route.ingress_class else "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +149,7 @@ def judge_backends(
                 continue
             where = f"{key[0]}/{key[1]}"
             if service.type == "ExternalName":
-                note = f"its backend {where} is an ExternalName proxy: {EXTERNALNAME_REFUSED}"
+                note = f"its backend {where} is an ExternalName proxy: {externalname_note(route)}"
                 findings.append(_finding(route, note))
             elif service.mirrored:
                 note = f"its backend {where} is handed over (mirrored endpoints): keep it so, finalize is refused"
