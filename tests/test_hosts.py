@@ -80,6 +80,16 @@ def hosts(value: str, variable: str = "") -> list[str]:
         ),
         pytest.param("zk-0.zk:2888:3888;zk-1.zk:2888:3888", "", ["zk-0.zk", "zk-1.zk"], id="zookeeper-two-ports"),
         pytest.param("server.1=zk-0.zk:2888:3888:participant;2181", "", ["zk-0.zk"], id="zookeeper-dynamic-config"),
+        pytest.param(
+            "zk-0.zk-headless:2888:3888::1 zk-1.zk-headless:2888:3888::2",
+            "ZOO_SERVERS",
+            ["zk-0.zk-headless", "zk-1.zk-headless"],
+            id="zookeeper-servers-with-ids",
+        ),
+        pytest.param(
+            "zk-2.zk-headless:2888:3888:observer::3", "", ["zk-2.zk-headless"], id="zookeeper-observer-with-id"
+        ),
+        pytest.param("db:5432::", "", [], id="host-port-then-bare-colons-is-no-zookeeper-id"),
         pytest.param("1@kafka:9093,2@kafka-1:9093", "", ["kafka", "kafka-1"], id="kraft-voters-id-at-host"),
         pytest.param("Server=sqldata;Database=x;User Id=sa", "", ["sqldata"], id="connection-string-server"),
         pytest.param("Host=postgres;Port=5432;Username=u", "", ["postgres"], id="connection-string-host"),

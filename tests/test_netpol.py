@@ -1,13 +1,20 @@
 """The NetworkPolicy evaluator, on a table of cases drawn from public sources, each named in its row:
 
 - DOCS: the Kubernetes documentation, Concepts > Services > Network Policies
-  (kubernetes.io/docs/concepts/services-networking/network-policies/): its example policies and the
+  (https://kubernetes.io/docs/concepts/services-networking/network-policies/): its example policies and the
   semantics it states (isolation, union of rules, AND vs OR of selectors, ipBlock except, endPort,
   policyTypes defaults, targeting a namespace by name);
-- RECIPES: ahmetb/kubernetes-network-policy-recipes, the recipe files named, with the outcome each
-  recipe's "Try it out" observes on a cluster;
-- E2E: kubernetes/kubernetes test/e2e/network/netpol/network_policy.go, the ``ginkgo.It`` named, with
-  the reachability it asserts.
+- DEFAULTS: the API server's defaulting of NetworkPolicy (kubernetes/kubernetes
+  pkg/apis/networking/v1/defaults.go): policyTypes from the egress rules present, a port's protocol TCP;
+- RECIPES: https://github.com/ahmetb/kubernetes-network-policy-recipes, the recipe named, with the outcome
+  each recipe's "Try it out" observes on a cluster;
+- E2E: kubernetes/kubernetes test/e2e/network/netpol/network_policy.go, the ``It`` named, with the
+  reachability it asserts (pods x/a, x/b, ... labelled ``pod=<name>``, serving 80 and 81 on TCP, UDP and
+  SCTP under the container port names ``serve-<port>-<protocol>``);
+- CYCLONUS: https://github.com/mattfenwick/cyclonus, the unit tests of its policy matcher
+  (pkg/matcher/policy_tests.go) and of its ipBlock matching (pkg/kube/ipaddress_tests.go).
+
+The cases are learnt from those sources (their policies and expected verdicts), not copied code.
 """
 
 from __future__ import annotations
@@ -19,9 +26,14 @@ import pytest
 
 from webhook.core.netpol import Pod, Policy, evaluate, policy_from_object, selects
 
-DOCS = "kubernetes.io/docs/concepts/services-networking/network-policies"
-RECIPES = "ahmetb/kubernetes-network-policy-recipes"
-E2E = "kubernetes/kubernetes test/e2e/network/netpol/network_policy.go"
+DOCS = "https://kubernetes.io/docs/concepts/services-networking/network-policies/"
+DEFAULTS = "https://github.com/kubernetes/kubernetes/blob/master/pkg/apis/networking/v1/defaults.go"
+RECIPES = "https://github.com/ahmetb/kubernetes-network-policy-recipes"
+E2E = "https://github.com/kubernetes/kubernetes/blob/master/test/e2e/network/netpol/network_policy.go"
+CYCLONUS = "https://github.com/mattfenwick/cyclonus"
+CYCLONUS_POLICY = f"{CYCLONUS}/blob/master/pkg/matcher/policy_tests.go"
+CYCLONUS_IP = f"{CYCLONUS}/blob/master/pkg/kube/ipaddress_tests.go"
+NAME = "kubernetes.io/metadata.name"
 
 NAMESPACES: dict[str, dict[str, str]] = {
     "default": {},
@@ -206,160 +218,230 @@ DENY_EXTERNAL_EGRESS = np(
     ],
 )
 
-SERVER = pod("x", app="server", ports={"serve-80-tcp": (80, "TCP"), "serve-81-udp": (81, "UDP")})
-"""The e2e suite's server pod "x/a" of its x, y, z namespaces."""
+SERVE = {f"serve-{n}-{p.lower()}": (n, p) for n in (80, 81) for p in ("TCP", "UDP", "SCTP")}
+"""The container ports of every e2e pod."""
+
+
+def e2e(namespace: str, name: str, ip: str = "", **labels: str) -> Pod:
+    """The e2e suite's pod ``namespace/name``."""
+    return pod(namespace, ip, SERVE, pod=name, **labels)
+
+
+XA, XB, XC, YA, YB, YC, ZA, ZB = (e2e(n[0], n[2]) for n in ("x/a", "x/b", "x/c", "y/a", "y/b", "y/c", "z/a", "z/b"))
+POD_A: dict[str, Any] = {"matchLabels": {"pod": "a"}}
+POD_B: dict[str, Any] = {"matchLabels": {"pod": "b"}}
+NOT_X: dict[str, Any] = {"matchExpressions": [{"key": NAME, "operator": "NotIn", "values": ["x"]}]}
+
+
+def named(namespace: str) -> dict[str, Any]:
+    return {"matchLabels": {NAME: namespace}}
 
 
 def x(name: str, **spec: Any) -> Policy:
     return np("x", name, **spec)
 
 
+def from_(*peers: dict[str, Any], ports: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """One ingress (or egress) rule."""
+    rule: dict[str, Any] = {"from": list(peers)} if peers else {}
+    return [rule | ({"ports": ports} if ports else {})]
+
+
+def to(*peers: dict[str, Any], ports: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    return [{"to": list(peers)} | ({"ports": ports} if ports else {})] if peers else [{"ports": ports or []}]
+
+
 E2E_DENY_INGRESS = x("deny-ingress", podSelector=ALL, policyTypes=["Ingress"])
-E2E_ALLOW_SAME_NAMESPACE_POD = x(
-    "x-a-allows-x-b",
-    podSelector={"matchLabels": {"app": "server"}},
-    ingress=[{"from": [{"podSelector": {"matchLabels": {"pod": "b"}}}]}],
+E2E_DENY_ALL = x("deny-all", podSelector=ALL, policyTypes=["Ingress", "Egress"])
+E2E_X_A_ALLOWS_X_B = x("x-a-allows-x-b", podSelector=POD_A, ingress=from_({"podSelector": POD_B}))
+E2E_ALLOW_ALL_TO_A = x("allow-all-to-a", podSelector=POD_A, ingress=from_({"podSelector": {}, "namespaceSelector": {}}))
+E2E_FROM_ALL_NAMESPACES = x(
+    "allow-from-another-ns", podSelector=POD_A, ingress=from_({"namespaceSelector": {"matchLabels": {}}})
 )
-E2E_MATCH_EXPRESSIONS_POD = x(
-    "x-a-allows-b-in",
-    podSelector={"matchLabels": {"app": "server"}},
-    ingress=[{"from": [{"podSelector": {"matchExpressions": [{"key": "pod", "operator": "In", "values": ["b"]}]}}]}],
+E2E_FROM_Y = x("allow-client-a-via-ns-selector", podSelector=POD_A, ingress=from_({"namespaceSelector": named("y")}))
+E2E_POD_IN_B = x(
+    "x-a-allows-x-b-in",
+    podSelector=POD_A,
+    ingress=from_({"podSelector": {"matchExpressions": [{"key": "pod", "operator": "In", "values": ["b"]}]}}),
 )
-E2E_MATCH_EXPRESSIONS_NAMESPACE = x(
-    "allow-ns-not-in-y",
-    podSelector={"matchLabels": {"app": "server"}},
-    ingress=[
-        {"from": [{"namespaceSelector": {"matchExpressions": [{"key": "ns", "operator": "NotIn", "values": ["y"]}]}}]}
-    ],
+E2E_NAMESPACE_IN_Y = x(
+    "allow-ns-y-match-selector",
+    podSelector=POD_A,
+    ingress=from_({"namespaceSelector": {"matchExpressions": [{"key": NAME, "operator": "In", "values": ["y"]}]}}),
 )
-E2E_EXISTS = x(
-    "allow-pods-with-c",
-    podSelector={"matchLabels": {"app": "server"}},
-    ingress=[{"from": [{"podSelector": {"matchExpressions": [{"key": "c", "operator": "Exists"}]}}]}],
+E2E_NAMESPACE_OR_POD = x(
+    "allow-ns-y-match-selector-or-pod-b",
+    podSelector=POD_A,
+    ingress=from_({"namespaceSelector": NOT_X}, {"podSelector": POD_B}),
 )
-E2E_DOES_NOT_EXIST = x(
-    "allow-pods-without-c",
-    podSelector={"matchLabels": {"app": "server"}},
-    ingress=[{"from": [{"podSelector": {"matchExpressions": [{"key": "c", "operator": "DoesNotExist"}]}}]}],
+E2E_NAMESPACE_AND_POD = x(
+    "allow-ns-y-podselector-and-nsselector",
+    podSelector=POD_A,
+    ingress=from_({"namespaceSelector": NOT_X, "podSelector": POD_B}),
 )
-E2E_PORT_81 = x(
-    "allow-81", podSelector={"matchLabels": {"app": "server"}}, ingress=[{"ports": [{"port": 81, "protocol": "TCP"}]}]
-)
-E2E_NAMED_PORT = x(
-    "allow-named-80",
-    podSelector={"matchLabels": {"app": "server"}},
-    ingress=[{"ports": [{"port": "serve-80-tcp", "protocol": "TCP"}]}],
-)
-E2E_NAMESPACE_NAMED_PORT = x(
-    "allow-y-on-named-80",
-    podSelector={"matchLabels": {"app": "server"}},
-    ingress=[{"from": [{"namespaceSelector": {"matchLabels": {"ns": "y"}}}], "ports": [{"port": "serve-80-tcp"}]}],
-)
-E2E_UDP_ONLY = x(
-    "allow-udp-80",
-    podSelector={"matchLabels": {"app": "server"}},
-    ingress=[{"ports": [{"port": 80, "protocol": "UDP"}]}],
-)
-E2E_SCTP_ONLY = x(
-    "allow-sctp-80",
-    podSelector={"matchLabels": {"app": "server"}},
-    ingress=[{"ports": [{"port": 80, "protocol": "SCTP"}]}],
-)
-E2E_ANY_TCP_PORT = x(
-    "allow-any-tcp", podSelector={"matchLabels": {"app": "server"}}, ingress=[{"ports": [{"protocol": "TCP"}]}]
-)
-E2E_STACK_80 = x("allow-80", podSelector={"matchLabels": {"app": "server"}}, ingress=[{"ports": [{"port": 80}]}])
-E2E_STACK_81 = x("allow-81-stack", podSelector={"matchLabels": {"app": "server"}}, ingress=[{"ports": [{"port": 81}]}])
-E2E_ALLOW_ALL = x("allow-all", podSelector=ALL, ingress=[{}])
-E2E_DIFFERENT_NAMESPACE = x(
-    "allow-other-namespaces",
-    podSelector={"matchLabels": {"app": "server"}},
-    ingress=[
-        {"from": [{"namespaceSelector": {"matchExpressions": [{"key": "ns", "operator": "NotIn", "values": ["x"]}]}}]}
-    ],
-)
-E2E_CLIENT_DENY_EGRESS = np("y", "deny-egress-y", podSelector=ALL, policyTypes=["Egress"])
-E2E_EGRESS_TO_X_SERVER = np(
-    "y",
-    "allow-egress-to-x-server",
-    podSelector=ALL,
-    policyTypes=["Egress"],
-    egress=[
-        {"to": [{"namespaceSelector": {"matchLabels": {"ns": "x"}}, "podSelector": {"matchLabels": {"app": "server"}}}]}
-    ],
-)
-E2E_EGRESS_CIDR = np(
-    "y", "allow-cidr", podSelector=ALL, policyTypes=["Egress"], egress=[{"to": [{"ipBlock": {"cidr": "10.1.2.3/32"}}]}]
-)
-E2E_EGRESS_EXCEPT = np(
-    "y",
-    "cidr-except",
-    podSelector=ALL,
-    policyTypes=["Egress"],
-    egress=[{"to": [{"ipBlock": {"cidr": "10.1.0.0/16", "except": ["10.1.2.3/32"]}}]}],
-)
-E2E_EGRESS_OVERLAP = np(
-    "y",
-    "cidr-overlap",
-    podSelector=ALL,
-    policyTypes=["Egress"],
-    egress=[
-        {"to": [{"ipBlock": {"cidr": "10.1.0.0/16", "except": ["10.1.2.3/32"]}}, {"ipBlock": {"cidr": "10.1.2.3/32"}}]}
-    ],
-)
-E2E_EGRESS_PORT_RANGE = np(
-    "y",
-    "egress-range",
-    podSelector=ALL,
-    policyTypes=["Egress"],
-    egress=[
+E2E_NAMESPACE_AND_PODS_B_C = x(
+    "allow-ns-y-z-pod-b-c",
+    podSelector=POD_A,
+    ingress=from_(
         {
-            "to": [{"namespaceSelector": {"matchLabels": {"ns": "x"}}}],
-            "ports": [{"port": 80, "endPort": 81, "protocol": "TCP"}],
+            "namespaceSelector": NOT_X,
+            "podSelector": {"matchExpressions": [{"key": "pod", "operator": "In", "values": ["b", "c"]}]},
         }
-    ],
+    ),
 )
+E2E_ANY_POD = x(
+    "allow-ns-x-pod-b-c",
+    podSelector=POD_A,
+    ingress=from_({"podSelector": POD_B}, {"podSelector": {"matchLabels": {"pod": "c"}}}),
+)
+E2E_Y_POD_A = x(
+    "allow-ns-y-pod-a-via-namespace-pod-selector",
+    podSelector=POD_A,
+    ingress=from_({"namespaceSelector": named("y"), "podSelector": POD_A}),
+)
+E2E_Y_ON_81 = x(
+    "allow-client-a-via-ns-selector",
+    podSelector=POD_A,
+    ingress=from_({"namespaceSelector": named("y")}, ports=[{"port": 81, "protocol": "TCP"}]),
+)
+E2E_Y_ON_80 = x(
+    "allow-client-a-via-ns-selector-80",
+    podSelector=POD_A,
+    ingress=from_({"namespaceSelector": named("y")}, ports=[{"port": 80, "protocol": "TCP"}]),
+)
+E2E_ALLOW_ALL = x("allow-all", podSelector=ALL, ingress=[{}])
+E2E_NAMED_81 = x("allow-all", podSelector=ALL, ingress=[{"ports": [{"port": "serve-81-tcp"}]}])
+E2E_Y_ON_NAMED_80 = x(
+    "allow-client-a-via-ns-selector-80",
+    podSelector=POD_A,
+    ingress=from_({"namespaceSelector": named("y")}, ports=[{"port": "serve-80-tcp", "protocol": "TCP"}]),
+)
+E2E_EGRESS_NAMED_80 = x(
+    "allow-egress", podSelector=ALL, policyTypes=["Egress"], egress=[{"ports": [{"port": "serve-80-tcp"}]}]
+)
+E2E_FROM_UPDATED_NAMESPACE = x(
+    "allow-client-a-via-ns-selector",
+    podSelector=POD_A,
+    ingress=from_({"namespaceSelector": {"matchLabels": {"ns2": "updated"}}}),
+)
+E2E_FROM_UPDATED_POD = x(
+    "allow-client-a-via-pod-selector",
+    podSelector=POD_A,
+    ingress=from_({"podSelector": {"matchLabels": {"pod": "b", "pod2": "updated"}}}),
+)
+E2E_DENY_FROM_OTHER_NAMESPACES = x(
+    "deny-empty-policy", podSelector=ALL, ingress=from_({"podSelector": {"matchLabels": {}}})
+)
+E2E_ISOLATE_LABELLED = x(
+    "deny-ingress-via-label-selector", podSelector={"matchLabels": {"target": "isolated"}}, policyTypes=["Ingress"]
+)
+E2E_DENY_EGRESS_A = x("deny-egress-pod-a", podSelector=POD_A, policyTypes=["Egress"])
+E2E_DENY_EGRESS_X = x("deny-egress-ns-x", podSelector=ALL, policyTypes=["Egress"])
 E2E_INGRESS_AND_EGRESS = x(
-    "ingress-and-egress",
-    podSelector={"matchLabels": {"app": "server"}},
-    policyTypes=["Ingress", "Egress"],
-    ingress=[{"from": [{"namespaceSelector": {"matchLabels": {"ns": "y"}}}]}],
-    egress=[],
+    "allow-client-a-via-pod-selector",
+    podSelector=POD_A,
+    policyTypes=["Egress", "Ingress"],
+    ingress=from_({"podSelector": POD_B}),
+    egress=[{"ports": [{"port": 80}]}],
+)
+E2E_EGRESS_TO_Y_A = x(
+    "allow-to-ns-y-pod-a",
+    podSelector=POD_A,
+    policyTypes=["Egress"],
+    egress=to({"namespaceSelector": named("y"), "podSelector": POD_A}),
+)
+E2E_Y_A_FROM_X_A = np(
+    "y",
+    "allow-from-xa-on-ya-match-selector",
+    podSelector=POD_A,
+    ingress=from_({"namespaceSelector": named("x"), "podSelector": POD_A}),
+)
+E2E_Y_B_FROM_X_A = np(
+    "y",
+    "allow-from-xa-on-yb-match-selector",
+    podSelector=POD_B,
+    ingress=from_({"namespaceSelector": named("x"), "podSelector": POD_A}),
+)
+E2E_BY_PROTOCOL = x("allow-ingress-by-proto", podSelector=POD_A, ingress=[{"ports": [{"protocol": "TCP"}]}])
+E2E_INGRESS_80 = x("allow-ingress-port-80", podSelector=ALL, ingress=[{"ports": [{"port": 80}]}])
+E2E_ALLOW_INGRESS = x("allow-ingress", podSelector=ALL, ingress=[{}])
+E2E_EGRESS_80 = x("allow-egress-port-80", podSelector=ALL, policyTypes=["Egress"], egress=[{"ports": [{"port": 80}]}])
+E2E_ALLOW_EGRESS = x("allow-egress", podSelector=ALL, policyTypes=["Egress"], egress=[{}])
+E2E_CIDR = x(
+    "allow-client-a-via-cidr-egress-rule",
+    podSelector=POD_A,
+    policyTypes=["Egress"],
+    egress=to({"ipBlock": {"cidr": "10.1.2.3/32"}}),
+)
+E2E_CIDR_EXCEPT = x(
+    "allow-client-a-via-cidr-egress-rule",
+    podSelector=POD_A,
+    policyTypes=["Egress"],
+    egress=to({"ipBlock": {"cidr": "0.0.0.0/4", "except": ["10.1.2.3/32"]}}),
+)
+"""The e2e's "large CIDR" around x/b (the /4 holding 10.1.2.3), x/b itself excepted."""
+E2E_EGRESS_FOR_TARGET = x("allow-egress-for-target", podSelector=POD_A, policyTypes=["Egress"], egress=[{}])
+E2E_DENY_INGRESS_TARGET = x("deny-ingress-via-label-selector", podSelector=POD_A, policyTypes=["Ingress"])
+E2E_SCTP_81 = x(
+    "allow-only-sctp-ingress-on-port-81", podSelector=POD_A, ingress=[{"ports": [{"port": 81, "protocol": "SCTP"}]}]
+)
+E2E_SCTP_80 = x(
+    "allow-only-sctp-ingress-on-port-80", podSelector=POD_A, ingress=[{"ports": [{"port": 80, "protocol": "SCTP"}]}]
+)
+E2E_UDP_81 = x(
+    "allow-only-udp-ingress-on-port-81", podSelector=POD_A, ingress=[{"ports": [{"port": 81, "protocol": "UDP"}]}]
+)
+E2E_Y_ON_81_UDP = x(
+    "allow-ingress-on-port-81-ns-x",
+    podSelector=POD_A,
+    ingress=from_({"namespaceSelector": named("y")}, ports=[{"port": 81, "protocol": "UDP"}]),
+)
+E2E_EGRESS_NOT_TO_Y = x(
+    "allow-ns-y-match-selector-for-immutable-ns-label",
+    podSelector=POD_A,
+    policyTypes=["Egress"],
+    egress=to({"namespaceSelector": {"matchExpressions": [{"key": NAME, "operator": "NotIn", "values": ["y"]}]}}),
 )
 
-IT = {
-    "E1": "should support a 'default-deny-ingress' policy",
-    "E2": "should enforce policy to allow traffic from pods within server namespace based on PodSelector",
-    "E3": "should enforce policy based on PodSelector with MatchExpressions",
-    "E4": "should enforce policy based on NamespaceSelector with MatchExpressions",
-    "E5": "should enforce policy based on any PodSelectors",
-    "E6": "should enforce policy based on Ports",
-    "E7": "should allow ingress access on one named port",
-    "E8": "should allow ingress access from namespace on one named port",
-    "E9": "should not allow access by TCP when a policy specifies only UDP",
-    "E10": "should not mistakenly treat 'protocol: SCTP' as 'protocol: TCP'",
-    "E11": "should enforce ingress policy allowing any port traffic to a server on a specific protocol",
-    "E12": "should enforce multiple, stacked policies with overlapping podSelectors",
-    "E13": "should enforce multiple ingress policies with ingress allow-all policy taking precedence",
-    "E14": "should enforce policy to allow traffic only from a different namespace, based on NamespaceSelector",
-    "E15": "should support denying of egress traffic on the client side (even if the server explicitly allows this traffic)",
-    "E16": "should enforce egress policy allowing traffic to a server in a different namespace based on PodSelector and NamespaceSelector",
-    "E17": "should allow egress access to server in CIDR block",
-    "E18": "should enforce except clause while egress access to server in CIDR block",
-    "E19": "should ensure an IP overlapping both IPBlock.CIDR and IPBlock.Except is allowed",
-    "E20": "should allow egress access to server on a port range (endPort)",
-    "E21": "should work with Ingress, Egress specified together",
-    "E22": "should enforce policies to check ingress and egress policies can be controlled independently based on PodSelector",
-}
-"""The ``ginkgo.It`` names of the e2e suite's cases."""
+XB_AT, XC_AT = e2e("x", "b", ip="10.1.2.3"), e2e("x", "c", ip="10.1.2.4")
+YA_AT, YB_AT = e2e("y", "a", ip="10.1.3.4"), e2e("y", "b", ip="10.1.2.3")
+Y_UPDATED = Pod("y", {NAME: "y", "ns2": "updated"}, {"pod": "a"}, named_ports=SERVE)
+XB_UPDATED = e2e("x", "b", pod2="updated")
+XA_ISOLATED = e2e("x", "a", target="isolated")
 
 
-def it(key: str) -> str:
-    return f"{E2E}: {IT[key]}"
+def it(name: str) -> str:
+    """The e2e case of that ``It``."""
+    return f"{E2E}: {name}"
 
 
 def recipe(path: str) -> str:
-    return f"{RECIPES}/{path}"
+    return f"{RECIPES}/blob/master/{path}"
+
+
+CYCLONUS_SCTP = x("policy-207", podSelector=ALL, policyTypes=["Ingress"], ingress=[{"ports": [{"protocol": "SCTP"}]}])
+CYCLONUS_EGRESS = x(
+    "vary-egress-37-0-0-0-19",
+    podSelector=POD_A,
+    policyTypes=["Egress"],
+    egress=[
+        {
+            "ports": [{"port": 80, "protocol": "TCP"}],
+            "to": [{"podSelector": {}}, {"ipBlock": {"cidr": "192.168.242.213/24"}}],
+        },
+        {"ports": [{"port": 53, "protocol": "UDP"}]},
+    ],
+)
+CYCLONUS_NAMED = x(
+    "abc", podSelector=POD_A, policyTypes=["Ingress"], ingress=[{"ports": [{"port": "port-hello", "protocol": "TCP"}]}]
+)
+HELLO = pod("x", ports={"port-hello": (8080, "TCP")}, pod="a")
+
+
+def block(cidr: str, *excepted: str) -> Policy:
+    """An ingress policy on x/a admitting exactly one ipBlock: cyclonus's IsIPAddressMatchForIPBlock cases."""
+    peer = {"ipBlock": {"cidr": cidr, "except": list(excepted)}}
+    return x("ip-block", podSelector=POD_A, ingress=from_(peer))
 
 
 @dataclass(frozen=True)
@@ -454,43 +536,141 @@ CASES = [
     case("recipe-11-web-still-denied", recipe("11-deny-egress-traffic-from-an-application.md"), [FOO_DENY_EGRESS, FOO_ALLOW_DNS], pod("default", app="foo"), pod("default", app="web"), 80, False),
     case("recipe-12-namespace-egress", recipe("12-deny-all-non-whitelisted-traffic-from-the-namespace.md"), [np("default", "default-deny-all-egress", podSelector=ALL, policyTypes=["Egress"], egress=[])], pod("default", app="web"), pod("other"), 80, False),
     case("recipe-14-in-cluster", recipe("14-deny-external-egress-traffic.md"), [DENY_EXTERNAL_EGRESS], pod("default", app="foo"), pod("other"), 80, True),
-    case("recipe-14-external", recipe("14-deny-external-egress-traffic.md"), [DENY_EXTERNAL_EGRESS], pod("default", app="foo"), external("93.184.216.34"), 443, False),
+    case("recipe-14-external", recipe("14-deny-external-egress-traffic.md"), [DENY_EXTERNAL_EGRESS], pod("default", app="foo"), external("93.184.216.34"), 80, False),
     case("recipe-14-dns-anywhere", recipe("14-deny-external-egress-traffic.md"), [DENY_EXTERNAL_EGRESS], pod("default", app="foo"), external("8.8.8.8"), 53, True, protocol="UDP"),
-    case("e2e-default-deny-ingress", it("E1"), [E2E_DENY_INGRESS], pod("x", pod="b"), SERVER, 80, False),
-    case("e2e-podselector-allowed", it("E2"), [E2E_ALLOW_SAME_NAMESPACE_POD], pod("x", pod="b"), SERVER, 80, True),
-    case("e2e-podselector-other-pod", it("E2"), [E2E_ALLOW_SAME_NAMESPACE_POD], pod("x", pod="c"), SERVER, 80, False),
-    case("e2e-podselector-other-namespace", it("E2"), [E2E_ALLOW_SAME_NAMESPACE_POD], pod("y", pod="b"), SERVER, 80, False),
-    case("e2e-pod-match-expressions-in", it("E3"), [E2E_MATCH_EXPRESSIONS_POD], pod("x", pod="b"), SERVER, 80, True),
-    case("e2e-pod-match-expressions-out", it("E3"), [E2E_MATCH_EXPRESSIONS_POD], pod("x", pod="a"), SERVER, 80, False),
-    case("e2e-namespace-notin-allowed", it("E4"), [E2E_MATCH_EXPRESSIONS_NAMESPACE], pod("z"), SERVER, 80, True),
-    case("e2e-namespace-notin-refused", it("E4"), [E2E_MATCH_EXPRESSIONS_NAMESPACE], pod("y"), SERVER, 80, False),
-    case("e2e-exists", it("E5"), [E2E_EXISTS], pod("x", c="1"), SERVER, 80, True),
-    case("e2e-does-not-exist", it("E5"), [E2E_DOES_NOT_EXIST], pod("x", c="1"), SERVER, 80, False),
-    case("e2e-port-81", it("E6"), [E2E_PORT_81], pod("y"), SERVER, 81, True),
-    case("e2e-port-80-refused", it("E6"), [E2E_PORT_81], pod("y"), SERVER, 80, False),
-    case("e2e-named-port", it("E7"), [E2E_NAMED_PORT], pod("y"), SERVER, 80, True),
-    case("e2e-named-port-other", it("E7"), [E2E_NAMED_PORT], pod("y"), SERVER, 81, False),
-    case("e2e-namespace-named-port", it("E8"), [E2E_NAMESPACE_NAMED_PORT], pod("y"), SERVER, 80, True),
-    case("e2e-namespace-named-port-other-ns", it("E8"), [E2E_NAMESPACE_NAMED_PORT], pod("z"), SERVER, 80, False),
-    case("e2e-udp-not-tcp", it("E9"), [E2E_UDP_ONLY], pod("y"), SERVER, 80, False),
-    case("e2e-sctp-not-tcp", it("E10"), [E2E_SCTP_ONLY], pod("y"), SERVER, 80, False),
-    case("e2e-any-tcp-port", it("E11"), [E2E_ANY_TCP_PORT], pod("y"), SERVER, 81, True),
-    case("e2e-any-tcp-port-not-udp", it("E11"), [E2E_ANY_TCP_PORT], pod("y"), SERVER, 81, False, protocol="UDP"),
-    case("e2e-stacked", it("E12"), [E2E_STACK_80, E2E_STACK_81], pod("y"), SERVER, 81, True),
-    case("e2e-stacked-other-port", it("E12"), [E2E_STACK_80, E2E_STACK_81], pod("y"), SERVER, 82, False),
-    case("e2e-allow-all-precedence", it("E13"), [E2E_DENY_INGRESS, E2E_ALLOW_ALL], pod("z"), SERVER, 80, True),
-    case("e2e-only-different-namespace", it("E14"), [E2E_DIFFERENT_NAMESPACE], pod("x"), SERVER, 80, False),
-    case("e2e-client-side-egress-deny", it("E15"), [E2E_CLIENT_DENY_EGRESS, E2E_ALLOW_ALL], pod("y"), SERVER, 80, False),
-    case("e2e-egress-to-server", it("E16"), [E2E_EGRESS_TO_X_SERVER], pod("y"), SERVER, 80, True),
-    case("e2e-egress-to-other-pod", it("E16"), [E2E_EGRESS_TO_X_SERVER], pod("y"), pod("x", app="other"), 80, False),
-    case("e2e-egress-cidr", it("E17"), [E2E_EGRESS_CIDR], pod("y"), pod("x", ip="10.1.2.3", app="server"), 80, True),
-    case("e2e-egress-except", it("E18"), [E2E_EGRESS_EXCEPT], pod("y"), pod("x", ip="10.1.2.3", app="server"), 80, False),
-    case("e2e-cidr-overlap", it("E19"), [E2E_EGRESS_OVERLAP], pod("y"), pod("x", ip="10.1.2.3", app="server"), 80, True),
-    case("e2e-egress-port-range", it("E20"), [E2E_EGRESS_PORT_RANGE], pod("y"), SERVER, 81, True),
-    case("e2e-egress-past-range", it("E20"), [E2E_EGRESS_PORT_RANGE], pod("y"), SERVER, 82, False),
-    case("e2e-ingress-egress-together-in", it("E21"), [E2E_INGRESS_AND_EGRESS], pod("y"), SERVER, 80, True),
-    case("e2e-ingress-egress-together-out", it("E21"), [E2E_INGRESS_AND_EGRESS], SERVER, pod("y"), 80, False),
-    case("e2e-independent-directions", it("E22"), [E2E_INGRESS_AND_EGRESS], pod("z"), SERVER, 80, False),
+    case("defaults-empty-egress-list-isolates-no-egress", DEFAULTS, [np("default", "empty-egress", podSelector=ALL, egress=[])], pod("default"), pod("other"), 80, True),
+    case("defaults-empty-egress-list-still-isolates-ingress", DEFAULTS, [np("default", "empty-egress", podSelector=ALL, egress=[])], pod("other"), pod("default"), 80, False),
+    case("defaults-port-protocol-is-tcp", DEFAULTS, [np("default", "tcp-80", podSelector=ALL, ingress=[{"ports": [{"port": 80}]}])], pod("other"), pod("default"), 80, True),
+    case("defaults-port-protocol-not-udp", DEFAULTS, [np("default", "tcp-80", podSelector=ALL, ingress=[{"ports": [{"port": 80}]}])], pod("other"), pod("default"), 80, False, protocol="UDP"),
+    case("e2e-default-deny-ingress-cross", it("should support a 'default-deny-ingress' policy"), [E2E_DENY_INGRESS], YA, XA, 80, False),
+    case("e2e-default-deny-ingress-same-ns", it("should support a 'default-deny-ingress' policy"), [E2E_DENY_INGRESS], XB, XA, 80, False),
+    case("e2e-default-deny-ingress-leaves-y", it("should support a 'default-deny-ingress' policy"), [E2E_DENY_INGRESS], XA, YA, 80, True),
+    case("e2e-default-deny-all-in", it("should support a 'default-deny-all' policy"), [E2E_DENY_ALL], YA, XA, 80, False),
+    case("e2e-default-deny-all-out", it("should support a 'default-deny-all' policy"), [E2E_DENY_ALL], XA, YA, 80, False),
+    case("e2e-default-deny-all-within", it("should support a 'default-deny-all' policy"), [E2E_DENY_ALL], XA, XB, 80, False),
+    case("e2e-podselector-b-allowed", it("should enforce policy to allow traffic from pods within server namespace based on PodSelector"), [E2E_X_A_ALLOWS_X_B], XB, XA, 80, True),
+    case("e2e-podselector-c-refused", it("should enforce policy to allow traffic from pods within server namespace based on PodSelector"), [E2E_X_A_ALLOWS_X_B], XC, XA, 80, False),
+    case("e2e-podselector-other-ns-refused", it("should enforce policy to allow traffic from pods within server namespace based on PodSelector"), [E2E_X_A_ALLOWS_X_B], YA, XA, 80, False),
+    case("e2e-target-allowed-from-y", it("should enforce policy to allow ingress traffic for a target"), [E2E_DENY_INGRESS, E2E_ALLOW_ALL_TO_A], YA, XA, 80, True),
+    case("e2e-target-allowed-from-x", it("should enforce policy to allow ingress traffic for a target"), [E2E_DENY_INGRESS, E2E_ALLOW_ALL_TO_A], XB, XA, 80, True),
+    case("e2e-non-target-still-denied", it("should enforce policy to allow ingress traffic for a target"), [E2E_DENY_INGRESS, E2E_ALLOW_ALL_TO_A], YA, XB, 80, False),
+    case("e2e-all-namespaces-z", it("should enforce policy to allow ingress traffic from pods in all namespaces"), [E2E_FROM_ALL_NAMESPACES], ZA, XA, 80, True),
+    case("e2e-all-namespaces-own", it("should enforce policy to allow ingress traffic from pods in all namespaces"), [E2E_FROM_ALL_NAMESPACES], XB, XA, 80, True),
+    case("e2e-namespace-y-allowed", it("should enforce policy to allow traffic only from a different namespace, based on NamespaceSelector"), [E2E_FROM_Y], YA, XA, 80, True),
+    case("e2e-namespace-x-refused", it("should enforce policy to allow traffic only from a different namespace, based on NamespaceSelector"), [E2E_FROM_Y], XB, XA, 80, False),
+    case("e2e-namespace-z-refused", it("should enforce policy to allow traffic only from a different namespace, based on NamespaceSelector"), [E2E_FROM_Y], ZA, XA, 80, False),
+    case("e2e-pod-expression-in", it("should enforce policy based on PodSelector with MatchExpressions"), [E2E_POD_IN_B], XB, XA, 80, True),
+    case("e2e-pod-expression-other-ns", it("should enforce policy based on PodSelector with MatchExpressions"), [E2E_POD_IN_B], YA, XA, 80, False),
+    case("e2e-namespace-expression-y", it("should enforce policy based on NamespaceSelector with MatchExpressions"), [E2E_NAMESPACE_IN_Y], YA, XA, 80, True),
+    case("e2e-namespace-expression-z", it("should enforce policy based on NamespaceSelector with MatchExpressions"), [E2E_NAMESPACE_IN_Y], ZA, XA, 80, False),
+    case("e2e-namespace-expression-own", it("should enforce policy based on NamespaceSelector with MatchExpressions"), [E2E_NAMESPACE_IN_Y], XB, XA, 80, False),
+    case("e2e-or-pod-b", it("should enforce policy based on PodSelector or NamespaceSelector"), [E2E_NAMESPACE_OR_POD], XB, XA, 80, True),
+    case("e2e-or-pod-c-refused", it("should enforce policy based on PodSelector or NamespaceSelector"), [E2E_NAMESPACE_OR_POD], XC, XA, 80, False),
+    case("e2e-or-namespace-y", it("should enforce policy based on PodSelector or NamespaceSelector"), [E2E_NAMESPACE_OR_POD], YA, XA, 80, True),
+    case("e2e-and-y-b", it("should enforce policy based on PodSelector and NamespaceSelector"), [E2E_NAMESPACE_AND_POD], YB, XA, 80, True),
+    case("e2e-and-z-b", it("should enforce policy based on PodSelector and NamespaceSelector"), [E2E_NAMESPACE_AND_POD], ZB, XA, 80, True),
+    case("e2e-and-x-b-refused", it("should enforce policy based on PodSelector and NamespaceSelector"), [E2E_NAMESPACE_AND_POD], XB, XA, 80, False),
+    case("e2e-and-y-a-refused", it("should enforce policy based on PodSelector and NamespaceSelector"), [E2E_NAMESPACE_AND_POD], YA, XA, 80, False),
+    case("e2e-multiple-y-b", it("should enforce policy based on Multiple PodSelectors and NamespaceSelectors"), [E2E_NAMESPACE_AND_PODS_B_C], YB, XA, 80, True),
+    case("e2e-multiple-y-c", it("should enforce policy based on Multiple PodSelectors and NamespaceSelectors"), [E2E_NAMESPACE_AND_PODS_B_C], YC, XA, 80, True),
+    case("e2e-multiple-y-a-refused", it("should enforce policy based on Multiple PodSelectors and NamespaceSelectors"), [E2E_NAMESPACE_AND_PODS_B_C], YA, XA, 80, False),
+    case("e2e-multiple-x-b-refused", it("should enforce policy based on Multiple PodSelectors and NamespaceSelectors"), [E2E_NAMESPACE_AND_PODS_B_C], XB, XA, 80, False),
+    case("e2e-any-pod-b", it("should enforce policy based on any PodSelectors"), [E2E_ANY_POD], XB, XA, 80, True),
+    case("e2e-any-pod-c", it("should enforce policy based on any PodSelectors"), [E2E_ANY_POD], XC, XA, 80, True),
+    case("e2e-y-a-only-allowed", it("should enforce policy to allow traffic only from a pod in a different namespace based on PodSelector and NamespaceSelector"), [E2E_Y_POD_A], YA, XA, 80, True),
+    case("e2e-y-a-only-y-b-refused", it("should enforce policy to allow traffic only from a pod in a different namespace based on PodSelector and NamespaceSelector"), [E2E_Y_POD_A], YB, XA, 80, False),
+    case("e2e-y-a-only-z-a-refused", it("should enforce policy to allow traffic only from a pod in a different namespace based on PodSelector and NamespaceSelector"), [E2E_Y_POD_A], ZA, XA, 80, False),
+    case("e2e-ports-y-81", it("should enforce policy based on Ports"), [E2E_Y_ON_81], YB, XA, 81, True),
+    case("e2e-ports-x-81-refused", it("should enforce policy based on Ports"), [E2E_Y_ON_81], XB, XA, 81, False),
+    case("e2e-ports-z-81-refused", it("should enforce policy based on Ports"), [E2E_Y_ON_81], ZA, XA, 81, False),
+    case("e2e-stacked-80-before", it("should enforce multiple, stacked policies with overlapping podSelectors"), [E2E_Y_ON_81], YA, XA, 80, False),
+    case("e2e-stacked-80-after", it("should enforce multiple, stacked policies with overlapping podSelectors"), [E2E_Y_ON_81, E2E_Y_ON_80], YA, XA, 80, True),
+    case("e2e-stacked-81-after", it("should enforce multiple, stacked policies with overlapping podSelectors"), [E2E_Y_ON_81, E2E_Y_ON_80], YA, XA, 81, True),
+    case("e2e-stacked-z-after", it("should enforce multiple, stacked policies with overlapping podSelectors"), [E2E_Y_ON_81, E2E_Y_ON_80], ZA, XA, 80, False),
+    case("e2e-allow-all-81", it("should support allow-all policy"), [E2E_ALLOW_ALL], YA, XA, 81, True),
+    case("e2e-allow-all-within", it("should support allow-all policy"), [E2E_ALLOW_ALL], XB, XA, 80, True),
+    case("e2e-named-port-81", it("should allow ingress access on one named port"), [E2E_NAMED_81], YA, XA, 81, True),
+    case("e2e-named-port-80-refused", it("should allow ingress access on one named port"), [E2E_NAMED_81], XB, XA, 80, False),
+    case("e2e-namespace-named-port-y", it("should allow ingress access from namespace on one named port"), [E2E_Y_ON_NAMED_80], YA, XA, 80, True),
+    case("e2e-namespace-named-port-z", it("should allow ingress access from namespace on one named port"), [E2E_Y_ON_NAMED_80], ZA, XA, 80, False),
+    case("e2e-namespace-named-port-81", it("should allow ingress access from namespace on one named port"), [E2E_Y_ON_NAMED_80], YA, XA, 81, False),
+    case("e2e-egress-named-port-80", it("should allow egress access on one named port"), [E2E_EGRESS_NAMED_80], XA, YA, 80, True),
+    case("e2e-egress-named-port-81", it("should allow egress access on one named port"), [E2E_EGRESS_NAMED_80], XA, YA, 81, False),
+    case("e2e-egress-named-port-ingress-open", it("should allow egress access on one named port"), [E2E_EGRESS_NAMED_80], YA, XA, 81, True),
+    case("e2e-updated-policy-deny", it("should enforce updated policy"), [x("allow-all-mutate-to-deny-all", podSelector=ALL, ingress=[])], YA, XA, 81, False),
+    case("e2e-namespace-label-before", it("should allow ingress access from updated namespace"), [E2E_FROM_UPDATED_NAMESPACE], YA, XA, 80, False),
+    case("e2e-namespace-label-after", it("should allow ingress access from updated namespace"), [E2E_FROM_UPDATED_NAMESPACE], Y_UPDATED, XA, 80, True),
+    case("e2e-pod-label-before", it("should allow ingress access from updated pod"), [E2E_FROM_UPDATED_POD], XB, XA, 80, False),
+    case("e2e-pod-label-after", it("should allow ingress access from updated pod"), [E2E_FROM_UPDATED_POD], XB_UPDATED, XA, 80, True),
+    case("e2e-other-namespaces-denied", it("should deny ingress from pods on other namespaces"), [E2E_DENY_FROM_OTHER_NAMESPACES], YA, XA, 80, False),
+    case("e2e-own-namespace-allowed", it("should deny ingress from pods on other namespaces"), [E2E_DENY_FROM_OTHER_NAMESPACES], XB, XA, 80, True),
+    case("e2e-isolated-after-label", it("should deny ingress access to updated pod"), [E2E_ISOLATE_LABELLED], YA, XA_ISOLATED, 80, False),
+    case("e2e-open-before-label", it("should deny ingress access to updated pod"), [E2E_ISOLATE_LABELLED], YA, XA, 80, True),
+    case("e2e-deny-egress-pod-a", it("should deny egress from pods based on PodSelector"), [E2E_DENY_EGRESS_A], XA, YA, 80, False),
+    case("e2e-deny-egress-pod-b-free", it("should deny egress from pods based on PodSelector"), [E2E_DENY_EGRESS_A], XB, YA, 80, True),
+    case("e2e-deny-egress-namespace", it("should deny egress from all pods in a namespace"), [E2E_DENY_EGRESS_X], XA, XB, 80, False),
+    case("e2e-deny-egress-namespace-ingress-open", it("should deny egress from all pods in a namespace"), [E2E_DENY_EGRESS_X], YA, XA, 80, True),
+    case("e2e-together-ingress-b", it("should work with Ingress, Egress specified together"), [E2E_INGRESS_AND_EGRESS], XB, XA, 80, True),
+    case("e2e-together-ingress-c", it("should work with Ingress, Egress specified together"), [E2E_INGRESS_AND_EGRESS], XC, XA, 80, False),
+    case("e2e-together-egress-80", it("should work with Ingress, Egress specified together"), [E2E_INGRESS_AND_EGRESS], XA, YA, 80, True),
+    case("e2e-together-egress-81", it("should work with Ingress, Egress specified together"), [E2E_INGRESS_AND_EGRESS], XA, YA, 81, False),
+    case("e2e-client-side-allowed", it("should support denying of egress traffic on the client side (even if the server explicitly allows this traffic)"), [E2E_EGRESS_TO_Y_A, E2E_Y_A_FROM_X_A, E2E_Y_B_FROM_X_A], XA, YA, 80, True),
+    case("e2e-client-side-egress-refuses", it("should support denying of egress traffic on the client side (even if the server explicitly allows this traffic)"), [E2E_EGRESS_TO_Y_A, E2E_Y_A_FROM_X_A, E2E_Y_B_FROM_X_A], XA, YB, 80, False),
+    case("e2e-client-side-ingress-refuses", it("should support denying of egress traffic on the client side (even if the server explicitly allows this traffic)"), [E2E_EGRESS_TO_Y_A, E2E_Y_A_FROM_X_A, E2E_Y_B_FROM_X_A], ZA, YA, 80, False),
+    case("e2e-egress-to-y-a", it("should enforce egress policy allowing traffic to a server in a different namespace based on PodSelector and NamespaceSelector"), [E2E_EGRESS_TO_Y_A], XA, YA, 80, True),
+    case("e2e-egress-to-y-b-refused", it("should enforce egress policy allowing traffic to a server in a different namespace based on PodSelector and NamespaceSelector"), [E2E_EGRESS_TO_Y_A], XA, YB, 80, False),
+    case("e2e-any-port-tcp", it("should enforce ingress policy allowing any port traffic to a server on a specific protocol"), [E2E_BY_PROTOCOL], YA, XA, 80, True),
+    case("e2e-any-port-not-udp", it("should enforce ingress policy allowing any port traffic to a server on a specific protocol"), [E2E_BY_PROTOCOL], YA, XA, 80, False, protocol="UDP"),
+    case("e2e-ingress-80-only", it("should enforce multiple ingress policies with ingress allow-all policy taking precedence"), [E2E_INGRESS_80], YA, XA, 81, False),
+    case("e2e-ingress-allow-all-wins", it("should enforce multiple ingress policies with ingress allow-all policy taking precedence"), [E2E_INGRESS_80, E2E_ALLOW_INGRESS], YA, XA, 81, True),
+    case("e2e-egress-80-only", it("should enforce multiple egress policies with egress allow-all policy taking precedence"), [E2E_EGRESS_80], XA, YA, 81, False),
+    case("e2e-egress-allow-all-wins", it("should enforce multiple egress policies with egress allow-all policy taking precedence"), [E2E_EGRESS_80, E2E_ALLOW_EGRESS], XA, YA, 81, True),
+    case("e2e-deleted-policies", it("should stop enforcing policies after they are deleted"), [], XA, YA, 80, True),
+    case("e2e-cidr-server", it("should allow egress access to server in CIDR block"), [E2E_CIDR], XA, YB_AT, 80, True),
+    case("e2e-cidr-other", it("should allow egress access to server in CIDR block"), [E2E_CIDR], XA, YA_AT, 80, False),
+    case("e2e-except-server", it("should enforce except clause while egress access to server in CIDR block"), [E2E_CIDR_EXCEPT], XA, XB_AT, 80, False),
+    case("e2e-except-neighbour", it("should enforce except clause while egress access to server in CIDR block"), [E2E_CIDR_EXCEPT], XA, XC_AT, 80, True),
+    case("e2e-overlap-replaced-allows", it("should ensure an IP overlapping both IPBlock.CIDR and IPBlock.Except is allowed"), [E2E_CIDR], XA, XB_AT, 80, True),
+    case("e2e-overlap-replaced-others", it("should ensure an IP overlapping both IPBlock.CIDR and IPBlock.Except is allowed"), [E2E_CIDR], XA, XC_AT, 80, False),
+    case("e2e-independent-egress", it("should enforce policies to check ingress and egress policies can be controlled independently based on PodSelector"), [E2E_EGRESS_FOR_TARGET, E2E_DENY_INGRESS_TARGET], XA, XB, 80, True),
+    case("e2e-independent-ingress", it("should enforce policies to check ingress and egress policies can be controlled independently based on PodSelector"), [E2E_EGRESS_FOR_TARGET, E2E_DENY_INGRESS_TARGET], XB, XA, 80, False),
+    case("e2e-sctp-not-tcp", it("should not mistakenly treat 'protocol: SCTP' as 'protocol: TCP', even if the plugin doesn't support SCTP"), [E2E_DENY_INGRESS, E2E_SCTP_81], YA, XA, 81, False),
+    case("e2e-sctp-isolates", it("should properly isolate pods that are selected by a policy allowing SCTP, even if the plugin doesn't support SCTP"), [E2E_SCTP_80], YA, XA, 81, False),
+    case("e2e-udp-not-tcp", it("should not allow access by TCP when a policy specifies only UDP"), [E2E_UDP_81], YA, XA, 81, False),
+    case("e2e-default-ns-label", it("should enforce policy to allow traffic based on NamespaceSelector with MatchLabels using default ns label"), [E2E_FROM_Y], ZA, XA, 80, False),
+    case("e2e-egress-not-in-y", it("should enforce policy based on NamespaceSelector with MatchExpressions using default ns label"), [E2E_EGRESS_NOT_TO_Y], XA, YA, 80, False),
+    case("e2e-egress-not-in-y-z-open", it("should enforce policy based on NamespaceSelector with MatchExpressions using default ns label"), [E2E_EGRESS_NOT_TO_Y], XA, ZA, 80, True),
+    case("e2e-egress-not-in-y-x-open", it("should enforce policy based on NamespaceSelector with MatchExpressions using default ns label"), [E2E_EGRESS_NOT_TO_Y], XA, XB, 80, True),
+    case("e2e-udp-default-deny", it("NetworkPolicy between server and client using UDP: should support a 'default-deny-ingress' policy"), [E2E_DENY_INGRESS], YA, XA, 80, False, protocol="UDP"),
+    case("e2e-udp-ports-y", it("NetworkPolicy between server and client using UDP: should enforce policy based on Ports"), [E2E_Y_ON_81_UDP], YA, XA, 81, True, protocol="UDP"),
+    case("e2e-udp-ports-z", it("NetworkPolicy between server and client using UDP: should enforce policy based on Ports"), [E2E_Y_ON_81_UDP], ZA, XA, 81, False, protocol="UDP"),
+    case("e2e-sctp-y-a-allowed", it("NetworkPolicy between server and client using SCTP: should enforce policy to allow traffic only from a pod in a different namespace based on PodSelector and NamespaceSelector"), [E2E_Y_POD_A], YA, XA, 80, True, protocol="SCTP"),
+    case("e2e-sctp-x-b-refused", it("NetworkPolicy between server and client using SCTP: should enforce policy to allow traffic only from a pod in a different namespace based on PodSelector and NamespaceSelector"), [E2E_Y_POD_A], XB, XA, 80, False, protocol="SCTP"),
+    case("cyclonus-sctp-only-refuses-tcp", CYCLONUS_POLICY, [CYCLONUS_SCTP], pod("y", "1.2.3.4"), pod("x", "1.2.3.5"), 103, False),
+    case("cyclonus-sctp-only-admits-sctp", CYCLONUS_POLICY, [CYCLONUS_SCTP], pod("y", "1.2.3.4"), pod("x", "1.2.3.5"), 103, True, protocol="SCTP"),
+    case("cyclonus-sctp-only-refuses-tcp-from-ip", CYCLONUS_POLICY, [CYCLONUS_SCTP], external("1.2.3.4"), pod("x", "1.2.3.5"), 103, False),
+    case("cyclonus-sctp-only-admits-sctp-from-ip", CYCLONUS_POLICY, [CYCLONUS_SCTP], external("1.2.3.4"), pod("x", "1.2.3.5"), 103, True, protocol="SCTP"),
+    case("cyclonus-egress-ip-in-cidr", CYCLONUS_POLICY, [CYCLONUS_EGRESS], pod("x", "1.2.3.4", pod="a"), pod("y", "192.168.242.249", pod="b"), 80, True),
+    case("cyclonus-egress-ip-outside-cidr", CYCLONUS_POLICY, [CYCLONUS_EGRESS], pod("x", "1.2.3.4", pod="a"), pod("y", "192.168.243.249", pod="b"), 80, False),
+    case("cyclonus-egress-own-namespace-pod", CYCLONUS_POLICY, [CYCLONUS_EGRESS], pod("x", "1.2.3.4", pod="a"), pod("x", pod="b"), 80, True),
+    case("cyclonus-egress-dns-anywhere", CYCLONUS_POLICY, [CYCLONUS_EGRESS], pod("x", "1.2.3.4", pod="a"), external("8.8.8.8"), 53, True, protocol="UDP"),
+    case("cyclonus-named-port-by-name", CYCLONUS_POLICY, [CYCLONUS_NAMED], external("1.2.3.4"), HELLO, "port-hello", True),
+    case("cyclonus-named-port-by-number", CYCLONUS_POLICY, [CYCLONUS_NAMED], external("1.2.3.4"), HELLO, 8080, True),
+    case("cyclonus-named-port-other-number", CYCLONUS_POLICY, [CYCLONUS_NAMED], external("1.2.3.4"), HELLO, 8081, False),
+    case("cyclonus-ipv4-in-24", CYCLONUS_IP, [block("1.2.3.0/24")], external("1.2.3.3"), XA, 80, True),
+    case("cyclonus-ipv4-in-28", CYCLONUS_IP, [block("1.2.3.0/28")], external("1.2.3.3"), XA, 80, True),
+    case("cyclonus-ipv4-in-30", CYCLONUS_IP, [block("1.2.3.0/30")], external("1.2.3.3"), XA, 80, True),
+    case("cyclonus-ipv4-not-in-31", CYCLONUS_IP, [block("1.2.3.0/31")], external("1.2.3.3"), XA, 80, False),
+    case("cyclonus-ipv6-in-120", CYCLONUS_IP, [block("fd00:10:244:a8:96fd:be93:52d8:6b00/120")], external("fd00:10:244:a8:96fd:be93:52d8:6b85"), XA, 80, True),
+    case("cyclonus-ipv6-in-124", CYCLONUS_IP, [block("fd00:10:244:a8:96fd:be93:52d8:6b80/124")], external("fd00:10:244:a8:96fd:be93:52d8:6b85"), XA, 80, True),
+    case("cyclonus-ipv6-not-in-124", CYCLONUS_IP, [block("fd00:10:244:a8:96fd:be93:52d8:6b80/124")], external("fd00:10:244:a8:96fd:be93:52d8:6b90"), XA, 80, False),
+    case("cyclonus-ipv6-embedded-ipv4", CYCLONUS_IP, [block("2001:db8::/32")], external("2001:0db8::1.2.3.4"), XA, 80, True),
+    case("cyclonus-ipv6-next-prefix", CYCLONUS_IP, [block("2001:db8::/32")], external("2001:0db9::"), XA, 80, False),
+    case("cyclonus-ipv6-in-32", CYCLONUS_IP, [block("2001:db8::/32")], external("2001:db8::68"), XA, 80, True),
+    case("cyclonus-except-covers", CYCLONUS_IP, [block("1.2.3.0/28", "1.2.3.0/30")], external("1.2.3.3"), XA, 80, False),
+    case("cyclonus-except-covers-start", CYCLONUS_IP, [block("1.2.3.0/28", "1.2.3.4/30")], external("1.2.3.4"), XA, 80, False),
+    case("cyclonus-except-elsewhere", CYCLONUS_IP, [block("1.2.3.0/28", "1.2.3.4/30")], external("1.2.3.3"), XA, 80, True),
+    case("cyclonus-ipv4-block-ipv6-source", CYCLONUS_IP, [block("1.2.3.0/24")], external("2001:db8::68"), XA, 80, False),
 ]
 # fmt: on
 
@@ -504,13 +684,17 @@ def test_policies_admit_exactly_what_the_source_says(case: Case) -> None:
 
 
 def test_the_table_is_large_enough_and_every_case_has_a_source() -> None:
-    assert len(CASES) >= 60
-    assert all(param.values[0].origin.startswith((DOCS, RECIPES, E2E)) for param in CASES)
+    assert len(CASES) >= 70
+    assert all(param.values[0].origin.startswith((DOCS, DEFAULTS, RECIPES, E2E, CYCLONUS)) for param in CASES)
 
 
 def test_a_refusal_names_the_isolating_policies_and_the_direction() -> None:
+    elsewhere = np("other", "default-deny-ingress", podSelector=ALL, policyTypes=["Ingress"])
     verdict = evaluate(
-        [DENY_INGRESS, WEB_DENY_ALL], source=pod("other"), destination=pod("default", app="web"), port=80
+        [DENY_INGRESS, WEB_DENY_ALL, ALLOW_ALL_EGRESS, elsewhere],
+        source=pod("other"),
+        destination=pod("default", app="web"),
+        port=80,
     )
     assert (verdict.allowed, verdict.blocked_by, verdict.direction) == (
         False,
@@ -518,38 +702,137 @@ def test_a_refusal_names_the_isolating_policies_and_the_direction() -> None:
         "Ingress",
     )
     egress = evaluate([DENY_EGRESS], source=pod("default"), destination=pod("other"), port=80)
-    assert (egress.blocked_by, egress.direction) == (("default/default-deny-egress",), "Egress")
+    assert (egress.allowed, egress.blocked_by, egress.direction) == (False, ("default/default-deny-egress",), "Egress")
 
 
-def test_policy_types_default_from_the_sections_present() -> None:
-    assert policy_from_object({"spec": {"podSelector": {}}}).types == {"Ingress"}
-    assert policy_from_object({"spec": {"podSelector": {}, "egress": []}}).types == {"Ingress", "Egress"}
-    assert policy_from_object({"spec": {"podSelector": {}, "policyTypes": ["Egress"]}}).types == {"Egress"}
+def test_an_admitted_connection_names_no_policy() -> None:
+    verdict = evaluate([DENY_INGRESS, ALLOW_ALL_INGRESS], source=pod("other"), destination=pod("default"), port=80)
+    assert (verdict.allowed, verdict.blocked_by, verdict.direction) == (True, (), "")
+
+
+def test_the_destination_is_judged_before_the_source() -> None:
+    verdict = evaluate([DENY_ALL], source=pod("default"), destination=pod("default"), port=80)
+    assert (verdict.blocked_by, verdict.direction) == (("default/default-deny-all",), "Ingress")
 
 
 @pytest.mark.parametrize(
-    "spec",
+    ("spec", "expected"),
     [
-        pytest.param(None, id="no-spec"),
-        pytest.param({"podSelector": "everything"}, id="selector-not-an-object"),
-        pytest.param({"podSelector": {"matchLabels": {"a": 1}}}, id="label-value-not-a-string"),
-        pytest.param({"podSelector": {"matchExpressions": [{"key": "a", "operator": "Near"}]}}, id="unknown-operator"),
-        pytest.param({"podSelector": {}, "ingress": "all"}, id="ingress-not-a-list"),
-        pytest.param({"podSelector": {}, "ingress": [{"ports": [{"port": True}]}]}, id="port-not-a-number-or-name"),
+        pytest.param({"podSelector": {}}, {"Ingress"}, id="no-rules"),
+        pytest.param({"podSelector": {}, "ingress": [{}]}, {"Ingress"}, id="ingress-rules"),
+        pytest.param({"podSelector": {}, "egress": []}, {"Ingress"}, id="empty-egress-list"),
+        pytest.param({"podSelector": {}, "egress": [{}]}, {"Ingress", "Egress"}, id="an-egress-rule"),
+        pytest.param({"podSelector": {}, "policyTypes": ["Egress"]}, {"Egress"}, id="explicit-wins"),
         pytest.param(
-            {"podSelector": {}, "ingress": [{"from": [{"ipBlock": {"cidr": "not-an-address"}}]}]}, id="bad-cidr"
+            {"podSelector": {}, "policyTypes": [], "egress": [{}]}, {"Ingress", "Egress"}, id="explicit-empty"
         ),
     ],
 )
-def test_odd_policies_never_raise(spec: Any) -> None:
-    policy = policy_from_object({"metadata": {"namespace": "default", "name": "odd"}, "spec": spec})
-    evaluate([policy], source=pod("other", ip="10.0.0.1"), destination=pod("default"), port=80)
+def test_policy_types_default_as_the_api_server_defaults_them(spec: dict[str, Any], expected: set[str]) -> None:
+    assert policy_from_object({"spec": spec}).policy_types == expected  # source: DEFAULTS
 
 
-def test_an_unreadable_pod_selector_selects_no_pod() -> None:
-    broken = policy_from_object({"metadata": {"namespace": "default"}, "spec": {"podSelector": "x"}})
+@pytest.mark.parametrize(
+    "obj",
+    [
+        pytest.param({}, id="empty-object"),
+        pytest.param({"metadata": "x", "spec": None}, id="metadata-not-an-object-no-spec"),
+        pytest.param({"spec": ["podSelector"]}, id="spec-a-list"),
+        pytest.param({"spec": {"podSelector": "everything"}}, id="selector-a-string"),
+        pytest.param({"spec": {"podSelector": ["app"]}}, id="selector-a-list"),
+        pytest.param({"spec": {"podSelector": {"matchLabels": {"a": 1}}}}, id="label-value-not-a-string"),
+        pytest.param({"spec": {"podSelector": {"matchLabels": ["a"]}}}, id="match-labels-a-list"),
+        pytest.param({"spec": {"podSelector": {"matchExpressions": "a in (b)"}}}, id="expressions-a-string"),
+        pytest.param(
+            {"spec": {"podSelector": {"matchExpressions": [{"key": "a", "operator": "Near"}]}}}, id="unknown-operator"
+        ),
+        pytest.param(
+            {"spec": {"podSelector": {"matchExpressions": [{"key": "a", "operator": "In", "values": "b"}]}}},
+            id="values-a-string",
+        ),
+        pytest.param({"spec": {"podSelector": {}, "policyTypes": "Ingress"}}, id="policy-types-a-string"),
+        pytest.param({"spec": {"podSelector": {}, "ingress": "all"}}, id="ingress-a-string"),
+        pytest.param({"spec": {"podSelector": {}, "ingress": [{"from": {"podSelector": {}}}]}}, id="from-an-object"),
+        pytest.param(
+            {"spec": {"podSelector": {}, "ingress": [{"from": [{"namespaceSelector": 7}]}]}},
+            id="peer-selector-a-number",
+        ),
+        pytest.param(
+            {"spec": {"podSelector": {}, "ingress": [{"from": [{"ipBlock": {"cidr": "not-an-address"}}]}]}},
+            id="bad-cidr",
+        ),
+        pytest.param(
+            {"spec": {"podSelector": {}, "ingress": [{"from": [{"ipBlock": {"cidr": "10.0.0.0/8", "except": "x"}}]}]}},
+            id="except-a-string",
+        ),
+        pytest.param({"spec": {"podSelector": {}, "ingress": [{"ports": [{"port": True}]}]}}, id="port-a-boolean"),
+        pytest.param(
+            {"spec": {"podSelector": {}, "ingress": [{"ports": [{"port": 80, "endPort": "90"}]}]}},
+            id="end-port-a-string",
+        ),
+        pytest.param({"spec": {"podSelector": {}, "ingress": [{"ports": "80"}]}}, id="ports-a-string"),
+    ],
+)
+def test_odd_policies_never_raise(obj: dict[str, Any]) -> None:
+    policy = policy_from_object({"metadata": {"namespace": "default", "name": "odd"}} | obj)
+    for source, destination in ((pod("other", ip="10.0.0.1"), pod("default")), (pod("default"), pod("other"))):
+        evaluate([policy], source=source, destination=destination, port=80)
+        evaluate([policy], source=source, destination=destination, port="http")
+
+
+@pytest.mark.parametrize(
+    "selector", ["x", ["app"], {"matchLabels": {"a": 1}}, {"matchExpressions": [{"operator": "Near"}]}]
+)
+def test_an_unreadable_pod_selector_selects_no_pod(selector: object) -> None:
+    broken = policy_from_object({"metadata": {"namespace": "default"}, "spec": {"podSelector": selector}})
     assert not selects(broken, pod("default"), "Ingress")
+    assert not selects(broken, pod("default", a="1"), "Ingress")
+
+
+def test_a_policy_without_spec_reads_as_the_zero_value_default_deny_ingress() -> None:
+    policy = policy_from_object({"metadata": {"namespace": "default", "name": "bare"}})
+    assert selects(policy, pod("default"), "Ingress")
+    assert not evaluate([policy], source=pod("other"), destination=pod("default"), port=80).allowed
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        pytest.param({"from": [{"namespaceSelector": "team=operations"}]}, id="namespace-selector-a-string"),
+        pytest.param({"from": [{"podSelector": {"matchLabels": "app"}}]}, id="pod-selector-labels-a-string"),
+        pytest.param({"from": {"namespaceSelector": {}}}, id="from-an-object"),
+        pytest.param({"from": ["everyone"]}, id="from-of-strings"),
+        pytest.param({"ports": [{"port": 80.5}]}, id="port-a-float"),
+        pytest.param({"ports": {"port": 80}}, id="ports-an-object"),
+    ],
+)
+def test_an_unreadable_rule_part_admits_nothing(rule: dict[str, Any]) -> None:
+    policy = np("default", "odd", podSelector=ALL, ingress=[rule])
+    verdict = evaluate([policy], source=pod("other", ip="10.0.0.1"), destination=pod("default"), port=80)
+    assert (verdict.allowed, verdict.blocked_by) == (False, ("default/odd",))
+
+
+def test_a_null_peer_selector_is_an_absent_one() -> None:
+    policy = np(
+        "default",
+        "null-pods",
+        podSelector=ALL,
+        ingress=from_({"namespaceSelector": {"matchLabels": {"team": "operations"}}, "podSelector": None}),
+    )
+    assert evaluate([policy], source=pod("other", app="any"), destination=pod("default"), port=80).allowed
+
+
+def test_a_rule_naming_a_port_matches_every_name_of_the_requested_number() -> None:
+    destination = pod("default", ports={"http": (8080, "TCP"), "web": (8080, "TCP")}, app="web")
+    policy = np("default", "web", podSelector=ALL, ingress=[{"ports": [{"port": "web"}]}])
+    assert evaluate([policy], source=pod("other"), destination=destination, port=8080).allowed
+    assert evaluate([policy], source=pod("other"), destination=destination, port="http").allowed
+    assert not evaluate([policy], source=pod("other"), destination=destination, port=8080, protocol="UDP").allowed
 
 
 def test_a_policy_of_another_namespace_does_not_isolate() -> None:
     assert not selects(np("other", "deny", podSelector=ALL), pod("default"), "Ingress")
+
+
+def test_an_endpoint_outside_the_cluster_is_never_selected() -> None:
+    assert not selects(np("", "nowhere", podSelector=ALL), external("10.0.0.1"), "Ingress")

@@ -344,3 +344,63 @@ def test_pod_names_under_any_variable_are_rewritten_only_for_a_headless_service(
         cluster_domain="cluster.local",
     )
     assert rewrite_value(value, variable="REPLICAS", resolver=clustered)[0] == value
+
+
+def pod_spec_with_service_variable(value: str, *, service: str | None = "db") -> JsonObject:
+    """A container setting NS from the pod's namespace and, unless None, SVC to ``service``."""
+    spec = pod_spec_with_namespace(value, variable="NODE")
+    if service is not None:
+        spec["containers"][0]["env"].insert(0, {"name": "SVC", "value": service})
+    return spec
+
+
+def test_a_service_label_written_as_a_variable_is_read_from_the_container() -> None:
+    spec = pod_spec_with_service_variable("rabbit@$(POD).$(SVC).$(NS).svc.cluster.local")
+    (rewrite,) = rewrite_references(spec, resolver())
+    assert rewrite.after == "rabbit@$(POD).$(SVC).foobar.svc.cluster.local"
+    assert rewrite.hosts == (("db.$(NS)", "db.foobar"),)
+    assert rewrite.rules == ("downward-namespace",)
+
+
+def test_a_service_variable_the_container_does_not_set_leaves_the_namespace_alone() -> None:
+    spec = pod_spec_with_service_variable("$(POD).$(SVC).$(NS).svc", service=None)
+    assert rewrite_references(spec, resolver()) == []
+
+
+def test_a_service_variable_naming_a_service_of_the_new_namespace_leaves_the_namespace_alone() -> None:
+    spec = pod_spec_with_service_variable("$(POD).$(SVC).$(NS).svc", service="shared")
+    assert rewrite_references(spec, resolver()) == []
+
+
+def test_a_host_name_suffix_names_the_old_namespace_like_the_host_it_completes() -> None:
+    spec = pod_spec_with_service_variable(".$(SVC).$(NS).svc.cluster.local")
+    (rewrite,) = rewrite_references(spec, resolver())
+    assert rewrite.after == ".$(SVC).foobar.svc.cluster.local"
+
+
+def test_a_name_of_three_labels_before_the_namespace_is_no_downward_reference() -> None:
+    spec = pod_spec_with_namespace("x.db-0.db.$(NS).svc")
+    assert rewrite_references(spec, resolver()) == []
+
+
+def test_downward_namespaces_in_args_are_replaced_and_recorded_by_index() -> None:
+    spec = pod_spec_with_namespace("unused")
+    spec["containers"][0]["args"] = ["master", "-peers=db-0.db.$(NS).svc.cluster.local:9333,db-1.db.$(NS).svc:9333"]
+    (rewrite,) = rewrite_references(spec, resolver())
+    assert rewrite.env == "args[1]"
+    assert rewrite.after == "-peers=db-0.db.foobar.svc.cluster.local:9333,db-1.db.foobar.svc:9333"
+    assert rewrite.rules == ("downward-namespace", "downward-namespace")
+
+
+def test_zookeeper_servers_with_ids_are_pod_names_of_a_headless_service() -> None:
+    headless = Resolver(
+        old_namespace="foobar",
+        old_service={"zk-headless": Service("foobar", "zk-headless", cluster_ip="None")}.get,
+        is_local=frozenset().__contains__,
+        cluster_domain="cluster.local",
+    )
+    value = "zk-0.zk-headless:2888:3888::1 zk-1.zk-headless:2888:3888:observer::2"
+    assert rewrite_value(value, variable="ZOO_SERVERS", resolver=headless)[0] == (
+        "zk-0.zk-headless.foobar.svc.cluster.local:2888:3888::1 "
+        "zk-1.zk-headless.foobar.svc.cluster.local:2888:3888:observer::2"
+    )

@@ -7,18 +7,22 @@ exists only in the old one, the variable is replaced by the old namespace's name
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from webhook.core.fields import JsonObject, dig, entries
 
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_VARIABLE = r"\$\([A-Za-z_][A-Za-z0-9_]*\)"
 _REFERENCE = re.compile(
-    rf"(?<![\w.-])(?P<host>(?:(?P<pod>{_LABEL}|\$\([A-Za-z_][A-Za-z0-9_]*\))\.)?(?P<service>{_LABEL}))"
+    rf"(?:(?<![\w.-])|(?<=^\.))(?P<host>(?:(?P<pod>{_LABEL}|{_VARIABLE})\.)?(?P<service>{_LABEL}|{_VARIABLE}))"
     rf"\.\$\((?P<variable>[A-Za-z_][A-Za-z0-9_]*)\)(?![\w-])"
 )
-"""``[<pod>.]<service>.$(VAR)``: the pod label may itself be a variable (``$(MY_POD_NAME).kafka-headless``)."""
+"""``[<pod>.]<service>.$(VAR)``: the pod label may itself be a variable (``$(MY_POD_NAME).kafka-headless``), and
+so may the Service's (``$(K8S_SERVICE_NAME)``, set to the name in the same container); a value may be a
+host name suffix (``.$(K8S_SERVICE_NAME).$(MY_POD_NAMESPACE).svc.cluster.local``)."""
+_SERVICE_NAME = re.compile(_LABEL)
 
 RULE = "downward-namespace"
 
@@ -48,20 +52,39 @@ def namespace_variables(container: JsonObject) -> frozenset[str]:
     )
 
 
-def find_downward(value: str, variables: frozenset[str]) -> Iterator[DownwardRef]:
-    """Every ``<service>.$(VAR)`` in ``value`` whose VAR is one of the namespace ``variables``."""
+def label_variables(container: JsonObject) -> dict[str, str]:
+    """The env variables a container sets to a literal single DNS label (``K8S_SERVICE_NAME=mq-headless``):
+    what a ``$(NAME)`` standing for a Service's label means."""
+    return {
+        str(entry.get("name", "")): value.lower()
+        for entry in entries(container.get("env"))
+        if isinstance(value := entry.get("value"), str) and _SERVICE_NAME.fullmatch(value)
+    }
+
+
+def find_downward(
+    value: str, variables: frozenset[str], *, labels: Mapping[str, str] | None = None
+) -> Iterator[DownwardRef]:
+    """Every ``<service>.$(VAR)`` in ``value`` whose VAR is one of the namespace ``variables``; a Service
+    label written ``$(NAME)`` is read from ``labels`` (and the reference skipped where NAME is not there)."""
     if "$(" not in value or not variables:
         return
     for match in _REFERENCE.finditer(value):
-        if match.group("variable") in variables:
-            pod = match.group("pod") or ""
-            yield DownwardRef(
-                start=match.start("variable") - 2,
-                end=match.end("variable") + 1,
-                service=match.group("service").lower(),
-                pod=pod if not pod.startswith("$(") else "",
-                variable=match.group("variable"),
-            )
+        if match.group("variable") not in variables:
+            continue
+        service = match.group("service")
+        if service.startswith("$("):
+            service = (labels or {}).get(service[2:-1], "")
+            if not service:
+                continue
+        pod = match.group("pod") or ""
+        yield DownwardRef(
+            start=match.start("variable") - 2,
+            end=match.end("variable") + 1,
+            service=service.lower(),
+            pod=pod if not pod.startswith("$(") else "",
+            variable=match.group("variable"),
+        )
 
 
 def literals(container: JsonObject) -> Iterator[tuple[Any, str | int, str]]:
@@ -82,5 +105,6 @@ def downward_hosts(pod_spec: JsonObject) -> Iterator[tuple[str, str]]:
     for container in entries(pod_spec.get("initContainers")) + entries(pod_spec.get("containers")):
         variables = namespace_variables(container)
         if variables:
+            labels = label_variables(container)
             for holder, key, place in literals(container):
-                yield from ((place, ref.host) for ref in find_downward(holder[key], variables))
+                yield from ((place, ref.host) for ref in find_downward(holder[key], variables, labels=labels))

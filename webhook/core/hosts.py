@@ -35,10 +35,10 @@ _QUERY_PARAMETER = re.compile(r"(?P<key>[^&=#]+)=(?P<value>[^&#]*)")
 BUCKET_SCHEMES = frozenset({"s3", "s3a", "s3n", "gs", "gcs", "oss", "cos", "r2"})
 """Schemes whose authority names a bucket, never a host (``s3://bucket?endpoint=minio:9000``)."""
 
-# host:port standing on its own (also id@host:port, and host:port:port as ZooKeeper writes it): after a
-# separator or the start, and not part of a longer token.
+# host:port standing on its own (also id@host:port, and host:port:port[:role][::id] as ZooKeeper writes it):
+# after a separator or the start, and not part of a longer token.
 _BARE_HOST_PORT = re.compile(
-    rf"(?<![A-Za-z0-9.:/_%-])(?P<host>{_NAME})(?::\d{{1,5}})+(?::(?:participant|observer))?(?![A-Za-z0-9.:_-])",
+    rf"(?<![A-Za-z0-9.:/_%-])(?P<host>{_NAME})(?::\d{{1,5}})+(?::(?:participant|observer))?(?:::\d+)?(?![A-Za-z0-9.:_-])",
 )
 
 # Connection-string keys: Server=db;..., Host=postgres;Port=5432, Data Source=tcp:db,1433, host=db port=5432.

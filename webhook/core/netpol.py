@@ -3,14 +3,18 @@
 The semantics of ``networking.k8s.io/v1`` as the Kubernetes documentation states them: a policy applies
 to the pods its ``podSelector`` picks in its own namespace; a pod picked by a policy of a direction is
 isolated for it, and then only what some rule of some such policy admits gets through (rules add up);
-traffic must pass both the destination's ingress and the source's egress. ``policyTypes`` defaults to
-Ingress, plus Egress when the policy has an ``egress`` section. A peer with ``podSelector`` alone means
-pods of the policy's namespace; ``namespaceSelector`` alone, every pod of the matching namespaces; both,
-pods matching both. An ``ipBlock`` admits an address in its ``cidr`` outside its ``except`` ranges: a pod
-whose IP is unknown (``""``) is never admitted by one.
+traffic must pass both the destination's ingress and the source's egress, even between pods of one
+namespace. ``policyTypes`` defaults to Ingress, plus Egress when the policy has at least one egress rule
+(the API server's defaulting: ``egress: []`` alone isolates nothing for egress). A peer with ``podSelector``
+alone means pods of the policy's namespace; ``namespaceSelector`` alone, every pod of the matching
+namespaces; both, pods matching both. An ``ipBlock`` admits an address in its ``cidr`` outside its
+``except`` ranges: a pod whose IP is unknown (``""``) is never admitted by one. A named port in a rule
+matches the destination's container port of that name (and protocol), whether the connection names the
+port or gives its number.
 
-Malformed input never raises: a selector that cannot be read matches nothing, a port that cannot be read
-admits nothing.
+Malformed input never raises: a selector that cannot be read matches nothing, a port, a ``from``/``to`` or a
+``ports`` that cannot be read admits nothing. (A policy with no ``spec`` reads as Kubernetes reads the zero
+value: it selects every pod of its namespace and admits no ingress.)
 """
 
 from __future__ import annotations
@@ -106,7 +110,7 @@ class Policy:
     namespace: str
     name: str
     pod_selector: Selector
-    types: frozenset[str]
+    policy_types: frozenset[str]
     ingress: tuple[Rule, ...] = ()
     egress: tuple[Rule, ...] = ()
 
@@ -130,21 +134,23 @@ def policy_from_object(obj: JsonObject) -> Policy:
     explicit = spec.get("policyTypes")
     if isinstance(explicit, list) and explicit:
         types = frozenset(str(t) for t in explicit)
-    else:
-        types = frozenset({"Ingress", "Egress"} if "egress" in spec else {"Ingress"})
+    else:  # as the API server defaults it: Egress only when there is an egress rule
+        types = frozenset({"Ingress", "Egress"} if entries(spec.get("egress")) else {"Ingress"})
     return Policy(
         namespace=str(metadata.get("namespace", "")),
         name=str(metadata.get("name", "")),
         pod_selector=_selector(spec.get("podSelector", {})) or Selector(broken=True),
-        types=types,
+        policy_types=types,
         ingress=tuple(_rule(rule, "from") for rule in entries(spec.get("ingress"))),
         egress=tuple(_rule(rule, "to") for rule in entries(spec.get("egress"))),
     )
 
 
 def selects(policy: Policy, pod: Pod, direction: Direction) -> bool:
-    """Whether ``policy`` isolates ``pod`` for ``direction``."""
-    return direction in policy.types and policy.namespace == pod.namespace and policy.pod_selector.matches(pod.labels)
+    """Whether ``policy`` isolates ``pod`` for ``direction`` (an endpoint outside the cluster is never selected)."""
+    if direction not in policy.policy_types or not pod.namespace or policy.namespace != pod.namespace:
+        return False
+    return policy.pod_selector.matches(pod.labels)
 
 
 def evaluate(
@@ -153,14 +159,14 @@ def evaluate(
     """Whether a connection from ``source`` to ``destination`` on ``port`` (a number, or a container port
     name of the destination) gets through: the destination's ingress and the source's egress."""
     policies = list(policies)
-    number, name = _resolve(destination, port, protocol)
+    number, names = _resolve(destination, port, protocol)
     sides: tuple[tuple[Direction, Pod, Pod], ...] = (("Ingress", destination, source), ("Egress", source, destination))
     for direction, isolated, peer in sides:
         chosen = [p for p in policies if selects(p, isolated, direction)]
         if not chosen:
             continue  # not isolated for this direction: everything gets through it
         admitted = any(
-            _admits(rule, peer, owner=policy, number=number, name=name, protocol=protocol)
+            _admits(rule, peer, owner=policy, number=number, names=names, protocol=protocol)
             for policy in chosen
             for rule in (policy.ingress if direction == "Ingress" else policy.egress)
         )
@@ -169,8 +175,8 @@ def evaluate(
     return Verdict(True)
 
 
-def _admits(rule: Rule, peer: Pod, *, owner: Policy, number: int | None, name: str | None, protocol: str) -> bool:
-    if rule.ports is not None and not any(_port_matches(p, number, name, protocol) for p in rule.ports):
+def _admits(rule: Rule, peer: Pod, *, owner: Policy, number: int | None, names: frozenset[str], protocol: str) -> bool:
+    if rule.ports is not None and not any(_port_matches(p, number, names, protocol) for p in rule.ports):
         return False
     return rule.peers is None or any(_peer_matches(p, peer, owner.namespace) for p in rule.peers)
 
@@ -189,32 +195,35 @@ def _peer_matches(peer: Peer, pod: Pod, policy_namespace: str) -> bool:
     return False
 
 
-def _port_matches(rule: PortRule, number: int | None, name: str | None, protocol: str) -> bool:
+def _port_matches(rule: PortRule, number: int | None, names: frozenset[str], protocol: str) -> bool:
     if rule.protocol != protocol:
         return False
     if rule.port is None:
         return True
     if isinstance(rule.port, str):
-        return name is not None and rule.port == name
+        return rule.port in names
     if number is None:
         return False
     return rule.port <= number <= (rule.end_port or rule.port)
 
 
-def _resolve(destination: Pod, port: int | str, protocol: str) -> tuple[int | None, str | None]:
-    """The destination port as (number, container port name): a name is looked up on the destination,
-    and a number takes the name of the container port that serves it."""
+def _resolve(destination: Pod, port: int | str, protocol: str) -> tuple[int | None, frozenset[str]]:
+    """The destination port as (number, the names it goes by): a name is looked up on the destination's
+    container ports; a number goes by the names of the container ports serving it with that protocol."""
+    number: int | None = port if isinstance(port, int) else None
+    if isinstance(port, str) and destination.named_ports.get(port, (0, ""))[1] == protocol:
+        number = destination.named_ports[port][0]
+    names = {name for name, served in destination.named_ports.items() if served == (number, protocol)}
     if isinstance(port, str):
-        found = destination.named_ports.get(port)
-        return (found[0] if found and found[1] == protocol else None), port
-    name = next((n for n, (num, proto) in destination.named_ports.items() if num == port and proto == protocol), None)
-    return port, name
+        names.add(port)
+    return number, frozenset(names)
 
 
 def _rule(rule: JsonObject, side: str) -> Rule:
+    """Missing or empty ``from``/``to``/``ports`` mean every peer/port; unreadable ones (not a list) none."""
     peers_field, ports_field = rule.get(side), rule.get("ports")
-    peers = tuple(_peer(p) for p in entries(peers_field)) if isinstance(peers_field, list) and peers_field else None
-    ports = tuple(_port(p) for p in entries(ports_field)) if isinstance(ports_field, list) and ports_field else None
+    peers = None if peers_field in (None, []) else tuple(_peer(p) for p in entries(peers_field))
+    ports = None if ports_field in (None, []) else tuple(_port(p) for p in entries(ports_field))
     return Rule(peers, ports)
 
 
@@ -223,9 +232,10 @@ def _peer(peer: JsonObject) -> Peer:
         block = peer["ipBlock"]
         excepted = tuple(str(e) for e in block.get("except") or () if isinstance(e, str))
         return Peer(block=Block(str(block.get("cidr", "")), excepted))
-    pods = _selector(peer["podSelector"]) if "podSelector" in peer else None
-    namespaces = _selector(peer["namespaceSelector"]) if "namespaceSelector" in peer else None
-    if ("podSelector" in peer and pods is None) or ("namespaceSelector" in peer and namespaces is None):
+    raw_pods, raw_namespaces = peer.get("podSelector"), peer.get("namespaceSelector")  # null: absent
+    pods = None if raw_pods is None else _selector(raw_pods)
+    namespaces = None if raw_namespaces is None else _selector(raw_namespaces)
+    if (raw_pods is not None and pods is None) or (raw_namespaces is not None and namespaces is None):
         return Peer(pods=Selector(broken=True))
     return Peer(pods=pods, namespaces=namespaces)
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 
 from webhook.core.downward import RULE as DOWNWARD
-from webhook.core.downward import find_downward, literals, namespace_variables
+from webhook.core.downward import find_downward, label_variables, literals, namespace_variables
 from webhook.core.fields import JsonObject
 from webhook.core.hosts import POD_NAME_RULE, HostRef, find_data_hosts, find_hosts, line_of, pod_name, replace_hosts
 from webhook.core.objects import Service
@@ -152,13 +152,14 @@ def rewrite_downward(pod_spec: JsonObject, resolver: Resolver, *, keep: Collecti
         variables = namespace_variables(container)
         if not variables:
             continue
+        labels = label_variables(container)
         for holder, key, place in literals(container):
             value = holder[key]
             if keep and (place in keep or place.partition("[")[0] in keep):
                 continue
             refs = [
                 (ref, namespace)
-                for ref in find_downward(value, variables)
+                for ref in find_downward(value, variables, labels=labels)
                 if (namespace := resolver.downward(ref.service))
             ]
             if not refs:

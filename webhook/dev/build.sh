@@ -216,12 +216,19 @@ if [ ${#missing[@]} -gt 0 ]; then
   done
   k8s_pid=""
   if [ ${#kubernetes[@]} -gt 0 ]; then  # one go build for all of them, beside the others
+    # In a process group of its own (set -m), so that a failed or interrupted foreground step stops
+    # it too: left running, it would keep both cores busy and race the next run in the same work dir.
+    set -m
     step kubernetes build_kubernetes "${kubernetes[@]}" &
     k8s_pid=$!
+    set +m
+    trap '[ -z "$k8s_pid" ] || kill -- -"$k8s_pid" 2>/dev/null || true' EXIT
+    trap 'exit 130' INT TERM
   fi
   for binary in "${others[@]}"; do build_tool "$binary"; done
   if [ -n "$k8s_pid" ]; then
     wait "$k8s_pid"
+    k8s_pid=""
     progress "${kubernetes[@]}"
   fi
   log "built ${missing[*]} in $((SECONDS - started)) s"
