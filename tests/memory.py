@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Self
 
@@ -89,6 +89,16 @@ class MemoryCluster:
 
     def referring(self, names: frozenset[str]) -> tuple[list[Workload], list[ConfigMap]]:
         return referring(names, self.workload_records, self.configmap_records)
+
+    def current_version(self) -> str:
+        return ""
+
+    def contents(self, namespace: str, kinds: Collection[str]) -> tuple[list[Workload], list[ConfigMap]]:
+        workloads = [workload for workload in self.workloads(namespace) if workload.kind in kinds]
+        return workloads, self.configmaps(namespace) if "ConfigMap" in kinds else []
+
+    def fresh_contents(self, namespace: str) -> tuple[list[Workload], list[ConfigMap]]:
+        return self.workloads(namespace), self.configmaps(namespace)
 
     def live(self) -> MemoryCluster:
         return self

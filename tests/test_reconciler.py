@@ -59,6 +59,15 @@ def test_no_consent_no_proxy() -> None:
     assert plan(cluster) == []
 
 
+def test_no_proxy_is_planned_in_a_terminating_old_namespace() -> None:
+    """The API server refuses new objects there: planning one would fail on every pass until it is gone."""
+    cluster = moved(seed.service("servicea", "foo", "appa"))
+    terminating = seed.namespace("foobar", {labels.SOURCE: "true"})
+    terminating["metadata"]["deletionTimestamp"] = "2026-12-05T12:00:00Z"
+    cluster.add(terminating)
+    assert plan(cluster) == []
+
+
 def test_proxy_ports_follow_the_target() -> None:
     cluster = moved(seed.service("servicea", "foo", "appa", port=8080), proxy_for(port=80))
     (action,) = plan(cluster)

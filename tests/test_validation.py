@@ -8,6 +8,7 @@ from tests.proxies import appc, cluster, proxy
 from tests.reviews import review
 from webhook.core import labels
 from webhook.core.fields import JsonObject
+from webhook.core.objects import ConfigMap, Workload
 from webhook.core.review import AdmissionRequest
 from webhook.core.settings import Settings
 from webhook.core.validation import decide_deletion
@@ -91,6 +92,9 @@ class Lagging(MemoryCluster):
 
     def live(self) -> MemoryCluster:
         return self.fresh
+
+    def fresh_contents(self, namespace: str) -> tuple[list[Workload], list[ConfigMap]]:
+        return self.fresh.fresh_contents(namespace)
 
 
 def test_a_caller_the_cache_has_not_seen_yet_still_refuses_the_deletion() -> None:

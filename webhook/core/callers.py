@@ -16,6 +16,10 @@ from dataclasses import dataclass
 from webhook.core.cluster import ClusterView
 from webhook.core.hosts import is_short, lookup_names
 from webhook.core.objects import ConfigMap, Workload
+from webhook.core.podspec import WORKLOAD_KINDS
+
+CALLER_KINDS = (*WORKLOAD_KINDS, "ConfigMap")
+"""The kinds a caller can be."""
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ cache (``webhook.kube.cache``) serves the same lookups from memory.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Protocol
 
 from webhook.core.endpoints import Endpoints
@@ -58,13 +58,26 @@ class ClusterView(Protocol):
         """What caller finding needs for these host names (see ``callers.referring``)."""
         ...
 
+    def fresh_contents(self, namespace: str) -> tuple[list[Workload], list[ConfigMap]]:
+        """The workloads and ConfigMaps of ``namespace`` including every write the API server stored before
+        this call (what a proxy's deletion must not miss)."""
+        ...
+
     def live(self) -> ClusterView:
         """The same lookups answered by the API server now, bypassing any cache (itself, if uncached)."""
         ...
 
 
 class Cluster(ClusterView, Protocol):
-    """Lookups plus the writes nsmigrate's shell performs."""
+    """Lookups plus the writes nsmigrate's shell performs, and the reads a cache confirms itself with."""
+
+    def current_version(self) -> str:
+        """The store's resourceVersion now (one consistent read), "" if it has none."""
+        ...
+
+    def contents(self, namespace: str, kinds: Collection[str]) -> tuple[list[Workload], list[ConfigMap]]:
+        """The objects of these kinds (workload kinds, "ConfigMap") in ``namespace``, as stored now."""
+        ...
 
     def create_service(self, manifest: JsonObject, *, timeout: float) -> None:
         """Create a Service; an existing one of that name is not an error. Raises on failure."""

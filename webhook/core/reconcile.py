@@ -69,6 +69,9 @@ def _missing_proxies(view: ClusterView, settings: Settings) -> list[Action]:
         migration, _ = migration_of(namespace.name, view=view, settings=settings)
         if migration is None or not migration.consent:
             continue
+        old = view.namespace(migration.old)
+        if old is None or old.terminating:  # the API server would refuse the proxy on every pass
+            continue
         index = LabelIndex(view.workloads(namespace.name))
         moved = [
             service for service in view.services(namespace.name) if not service.is_proxy and index.selected_by(service)

@@ -79,13 +79,9 @@ def _fresh_callers(name: str, namespace: str, *, view: ClusterView, cluster_doma
 
     The cache may not have seen a caller written milliseconds before this DELETE (``kubectl apply``
     of a caller, then the proxy's deletion). Short-name callers live in the proxy's namespace, so that
-    namespace's workloads and ConfigMaps are read live (consistent lists) once the cache finds none;
-    a caller elsewhere by the full old name is judged from the cache."""
-    live = view.live()
+    namespace's workloads and ConfigMaps are read fresh (``ClusterView.fresh_contents``) once the cache
+    finds none; a caller elsewhere by the full old name is judged from the cache."""
+    workloads, configmaps = view.fresh_contents(namespace)
     return find_callers(
-        service=name,
-        namespace=namespace,
-        workloads=live.workloads(namespace),
-        configmaps=live.configmaps(namespace),
-        cluster_domain=cluster_domain,
+        service=name, namespace=namespace, workloads=workloads, configmaps=configmaps, cluster_domain=cluster_domain
     )

@@ -21,7 +21,7 @@ def gunicorn_options(settings: Settings, tls: ReloadingContext) -> dict[str, Any
     return {
         "bind": f"{settings.host}:{settings.port}",
         "workers": 1,
-        "worker_class": "gthread",
+        "worker_class": "webhook.http.worker.Worker",  # gthread, sparing threads idle TLS connections
         "threads": settings.threads,
         # The API server reuses connections for many reviews; closing them costs a TLS handshake each.
         "keepalive": settings.keepalive_seconds,

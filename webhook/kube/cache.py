@@ -8,11 +8,13 @@ taken on a partial picture.
 from __future__ import annotations
 
 import threading
+import time
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterable, Sequence
 from typing import Any
 
 from webhook.core import labels
+from webhook.core.callers import CALLER_KINDS
 from webhook.core.cluster import Cluster
 from webhook.core.endpoints import Endpoints, endpoints_from_object
 from webhook.core.fields import JsonObject, dig
@@ -29,6 +31,7 @@ from webhook.core.objects import (
 )
 from webhook.core.podspec import WORKLOAD_KINDS
 from webhook.core.slices import EndpointSlice, endpointslice_from_object
+from webhook.kube.fresh import Versions
 
 Key = tuple[str, ...]
 """(name,) for a Namespace, (namespace, name) for a Service or ConfigMap, (kind, namespace, name) for a workload,
@@ -45,6 +48,10 @@ only that they exist: what the readiness checks ask)."""
 SELECTORS: dict[str, str] = {"Endpoints": f"{labels.PROXY}=true"}
 """Kinds watched through a label selector: of Endpoints, only the mirror's own (one object per
 handed-over Service, not one per Service of the cluster)."""
+
+FRESH_WAIT_SECONDS = 0.05
+"""How long a fresh read waits for the reflectors to reach the API server's current resourceVersion before
+it reads the kinds still behind live: events in flight arrive within milliseconds, a quiet kind's never."""
 
 KINDS = ("Namespace", "Service", "ConfigMap", "EndpointSlice", *PLAIN, *WORKLOAD_KINDS)
 
@@ -75,6 +82,10 @@ class Cache:
         self._slices: dict[Key, EndpointSlice] = {}
         self._slices_by_service: dict[tuple[str, str], set[Key]] = defaultdict(set)
         self._plain: dict[str, dict[Key, Any]] = {kind: {} for kind in PLAIN}
+        self.versions = Versions()
+        """Where each reflector stands: what ``fresh_contents`` trusts the cache with."""
+        self.fresh_kinds = {"cache": 0, "live": 0}
+        """How often a fresh read took a kind from the cache, and how often it read it live."""
 
     @property
     def synced(self) -> bool:
@@ -184,8 +195,31 @@ class Cache:
                 [self._configmaps[key] for key in sorted(configmap_keys)],
             )
 
+    def fresh_contents(self, namespace: str) -> tuple[list[Workload], list[ConfigMap]]:
+        """One barrier: a consistent read tells the API server's resourceVersion; the kinds whose reflector
+        reaches it (within ``FRESH_WAIT_SECONDS``) come from the cache, the others are read live.
+
+        A reflector only hears of its own kind's changes, so a quiet kind never proves itself current:
+        that kind is read live, and such reads are shared by every decision that asked at once."""
+        version = self.api.current_version()
+        current = self.versions.wait(CALLER_KINDS, version, timeout=FRESH_WAIT_SECONDS, clock=time.monotonic)
+        behind = [kind for kind in CALLER_KINDS if kind not in current]
+        workloads, configmaps = self.api.contents(namespace, behind) if behind else ([], [])
+        workloads += [workload for workload in self.workloads(namespace) if workload.kind in current]
+        configmaps += self.configmaps(namespace) if "ConfigMap" in current else []
+        with self._lock:
+            self.fresh_kinds["cache"] += len(current)
+            self.fresh_kinds["live"] += len(behind)
+        return workloads, configmaps
+
     def live(self) -> Cluster:
         return self.api
+
+    def current_version(self) -> str:
+        return self.api.current_version()
+
+    def contents(self, namespace: str, kinds: Collection[str]) -> tuple[list[Workload], list[ConfigMap]]:
+        return self.api.contents(namespace, kinds)
 
     # Cluster writes go to the API server
 

@@ -4,11 +4,11 @@ and delete a Service, one mirror write, one Event."""
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from webhook.core import labels
-from webhook.core.callers import referring
+from webhook.core.callers import CALLER_KINDS, referring
 from webhook.core.endpoints import Endpoints, endpoints_from_object
 from webhook.core.fields import JsonObject
 from webhook.core.mirror import MirrorAction
@@ -26,6 +26,7 @@ from webhook.core.objects import (
 from webhook.core.podspec import WORKLOAD_KINDS
 from webhook.core.slices import EndpointSlice, endpointslice_from_object
 from webhook.kube.client import ApiError, Kube, path_of, retry_on_conflict
+from webhook.kube.fresh import Batched
 
 
 class KubeCluster:
@@ -34,12 +35,35 @@ class KubeCluster:
 
     def __init__(self, kube: Kube) -> None:
         self.kube = kube
-        self._pool: ThreadPoolExecutor | None = None
+        self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="api-read")
+        self._versions: Batched[None, str] = Batched(lambda _: self._read_version(), self._pool)
+        self._lists: Batched[tuple[str, str], list[JsonObject]] = Batched(self._read_kind, self._pool)
+
+    def current_version(self) -> str:
+        """The API server's resourceVersion now (a consistent LIST of one Namespace), shared by every
+        caller that asked while the previous such read was running."""
+        return self._versions.submit(None).result()
+
+    def _read_version(self) -> str:
+        return self.kube.list_page("Namespace", limit=1, token="")[1]
+
+    def contents(self, namespace: str, kinds: Collection[str]) -> tuple[list[Workload], list[ConfigMap]]:
+        """The objects of these kinds (workload kinds, ConfigMap) in ``namespace`` as stored now: one LIST
+        per kind, made together, each shared with whoever asked for it while the previous one ran."""
+        futures = [self._lists.submit((namespace, kind)) for kind in kinds]
+        found = [obj for future in futures for obj in future.result()]
+        workloads = [w for obj in found if obj["kind"] != "ConfigMap" and (w := workload_from_object(obj))]
+        return workloads, [configmap_from_object(obj) for obj in found if obj["kind"] == "ConfigMap"]
+
+    def _read_kind(self, key: tuple[str, str]) -> list[JsonObject]:
+        namespace, kind = key
+        return list(self.kube.list_all(kind, namespace))
+
+    def fresh_contents(self, namespace: str) -> tuple[list[Workload], list[ConfigMap]]:
+        return self.contents(namespace, CALLER_KINDS)
 
     def services_named(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Service | None]:
         """GETs made together, so that several cost about one round trip."""
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="api-get")
 
         # Each GET runs in the caller's context, so that it is counted as the admission's own.
         def read(key: tuple[str, str], context: contextvars.Context) -> Service | None:

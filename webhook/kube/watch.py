@@ -120,6 +120,7 @@ class Reflector:
 
         self.cache.replace(self.kind, pages())  # projected page by page: the full list is never held
         self.resource_version = versions[-1]
+        self.cache.versions.advance(self.kind, self.resource_version)
         self.relists += 1
 
     def handle(self, event: JsonObject) -> None:
@@ -133,6 +134,7 @@ class Reflector:
             self.cache.apply(self.kind, str(kind), obj)
         if version:
             self.resource_version = version  # BOOKMARK events carry only this
+            self.cache.versions.advance(self.kind, version)
 
 
 def start(cache: Cache, source: Source, stop: threading.Event, **options: int) -> list[Reflector]:
