@@ -63,7 +63,8 @@ class KubeCluster:
         return self.contents(namespace, CALLER_KINDS)
 
     def services_named(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Service | None]:
-        """GETs made together, so that several cost about one round trip."""
+        """GETs made together, so that several cost about one round trip. GETs, not one LIST: a GET is a
+        quorum read of etcd, a consistent LIST waits for the API server's watch cache (up to ~100 ms)."""
 
         # Each GET runs in the caller's context, so that it is counted as the admission's own.
         def read(key: tuple[str, str], context: contextvars.Context) -> Service | None:
