@@ -11,9 +11,11 @@ import pytest
 
 from tests.e2e.helpers import apply_all, events_on, eventually, metrics, refused, with_proxy
 from webhook.core import labels
+from webhook.core.callers import CALLER_KINDS
 from webhook.core.fields import JsonObject
 from webhook.dev import seed
 from webhook.dev.environment import DevEnvironment
+from webhook.http.metrics import sample as metric
 from webhook.kube.client import ApiError, Kube
 
 pytestmark = pytest.mark.e2e
@@ -194,7 +196,9 @@ def deleted_or_refused(kube: Kube, namespace: str, name: str) -> str:
     return "deleted"
 
 
-def test_a_caller_created_right_before_the_deletion_always_keeps_the_proxy(kube: Kube, names: tuple[str, str]) -> None:
+def test_a_caller_created_right_before_the_deletion_always_keeps_the_proxy(
+    dev: DevEnvironment, kube: Kube, names: tuple[str, str]
+) -> None:
     """The race the cache alone would lose: a caller applied, and in the next moment its proxy deleted,
     for many proxies at once (the cache's watch then lags most). Every deletion must be refused."""
     old, new = names
@@ -215,7 +219,11 @@ def test_a_caller_created_right_before_the_deletion_always_keeps_the_proxy(kube:
             return False
         return True
 
-    for index in range(RACES):
+    def kinds(source: str) -> float:
+        return metric(metrics(dev), "nsmigrate_fresh_read_kinds_total", source=source)
+
+    before = {source: kinds(source) for source in ("cache", "live")}
+    for index in range(RACES):  # each allowed (dry-run) deletion passes the freshness barrier
         eventually(partial(uncalled, f"race{index}"), timeout=15)
 
     def race(index: int) -> str:
@@ -224,6 +232,9 @@ def test_a_caller_created_right_before_the_deletion_always_keeps_the_proxy(kube:
 
     with ThreadPoolExecutor(max_workers=RACES) as pool:
         outcomes = list(pool.map(race, range(RACES)))
+    barrier = {source: kinds(source) - before[source] for source in before}
     print(f"FIGURE proxy deleted right after its caller was created, {RACES} at once: "
-          f"{outcomes.count('refused')} refused, {outcomes.count('deleted')} lost")  # fmt: skip
+          f"{outcomes.count('refused')} refused, {outcomes.count('deleted')} lost; freshness barrier "
+          f"kinds from the cache {barrier['cache']:.0f}, read live {barrier['live']:.0f}")  # fmt: skip
     assert outcomes == ["refused"] * RACES
+    assert sum(barrier.values()) >= RACES * len(CALLER_KINDS)  # every allowed deletion took the barrier

@@ -6,13 +6,13 @@ import math
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextvars import ContextVar
 from pathlib import Path
 
 from cryptography import x509
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from webhook.core.findings import Finding
 from webhook.core.mutation import MutationResult
@@ -127,6 +127,8 @@ class Metrics:
         self.registry.register(self.findings)
         self.proxy_callers = ProxyCallers()
         self.registry.register(self.proxy_callers)
+        self.fresh_reads = FreshReads()
+        self.registry.register(self.fresh_reads)
 
     def mutated(self, result: MutationResult) -> None:
         """Admission hook: what a mutation rewrote and created."""
@@ -201,6 +203,26 @@ class Findings:
         for finding in self.findings():
             values = [finding.reason, finding.object, finding.caller, finding.cause, str(finding.holds).lower()]
             family.add_metric(values, 1.0)
+        yield family
+
+
+class FreshReads:
+    """``nsmigrate_fresh_read_kinds_total{source}``: caller kinds that deletions' freshness barriers took
+    from the cache (its reflector had reached the API server's resourceVersion) or read live."""
+
+    NAME = "nsmigrate_fresh_read_kinds"
+    HELP = "Caller kinds a proxy deletion's freshness barrier took from the cache or read live, by source."
+
+    def __init__(self) -> None:
+        self.counts: Callable[[], Mapping[str, int]] = dict
+
+    def describe(self) -> Iterator[CounterMetricFamily]:
+        yield CounterMetricFamily(self.NAME, self.HELP, labels=("source",))
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        family = CounterMetricFamily(self.NAME, self.HELP, labels=("source",))
+        for source, count in sorted(self.counts().items()):
+            family.add_metric([source], float(count))
         yield family
 
 

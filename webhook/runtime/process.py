@@ -94,6 +94,7 @@ def default_app(settings: Settings) -> Flask:
     metrics.leader.set_function(lambda: float(elector.leader))
     metrics.follow_certificate(settings.cert_file)
     metrics.proxy_callers.statuses = lambda: report.proxy_statuses(cache, settings)
+    metrics.fresh_reads.counts = lambda: dict(cache.fresh_kinds)
     return create_app(settings, cache, metrics=metrics, ready=lambda: cache.synced)
 
 
