@@ -45,11 +45,17 @@ class DownwardRef:
 
 def namespace_variables(container: JsonObject) -> frozenset[str]:
     """The env variables a container sets from ``fieldRef: metadata.namespace``."""
+    sourced = [entry for entry in entries(container.get("env")) if "valueFrom" in entry]  # most are literal
+    if not sourced:
+        return _NONE
     return frozenset(
         str(entry.get("name", ""))
-        for entry in entries(container.get("env"))
+        for entry in sourced
         if dig(entry, "valueFrom", "fieldRef").get("fieldPath") == "metadata.namespace"
     )
+
+
+_NONE: frozenset[str] = frozenset()
 
 
 def label_variables(container: JsonObject) -> dict[str, str]:

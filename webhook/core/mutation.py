@@ -18,7 +18,7 @@ from webhook.core.hosts import HostRef, dns_name, is_short, pod_name
 from webhook.core.migration import migration_of
 from webhook.core.objects import workload_from_object
 from webhook.core.patch import diff
-from webhook.core.podspec import env_editable_copy, pod_template
+from webhook.core.podspec import env_editable_copy, literal_references, pod_template
 from webhook.core.proxies import ProxyPlan
 from webhook.core.review import AdmissionRequest, Operation, Response, patched
 from webhook.core.rewrite import Resolver, Rewrite, rewrite_references
@@ -68,10 +68,13 @@ def plan_mutation(
         return MutationPlan(warnings=[problem] if problem else [])
     old = migration.old
 
-    workload = workload_from_object(obj)
+    mutated = env_editable_copy(obj)
+    pod_spec = dig(pod_template(mutated), "spec")
+    literals = list(literal_references(pod_spec))  # scanned once: for the record and for the rewrite
+    workload = workload_from_object(obj, literals=literals)
     hosts = [host for _, found in workload.env_hosts for host in found] if workload else []
     resolver = resolver_for(view, settings, namespace=namespace, old=old, operation=operation, hosts=hosts)
-    mutated, rewrites = _rewritten(obj, resolver)
+    rewrites = rewrite_references(pod_spec, resolver, keep=kept(obj), literals=literals)
     if rewrites:
         record_rewrites(mutated, rewrites)
     warnings = [rewrite_warning(rewrite) for rewrite in rewrites]
@@ -141,13 +144,6 @@ def _confirmed(resolver: Resolver, names: set[str], *, view: ClusterView, namesp
         is_local=lambda name: name in local or resolver.is_local(name),
         old_service=lambda name: new_in_old[name] if name in new_in_old else resolver.old_service(name),
     )
-
-
-def _rewritten(obj: JsonObject, resolver: Resolver) -> tuple[JsonObject, list[Rewrite]]:
-    """A copy of ``obj`` with its env, args and command rewritten, and the rewrites made."""
-    mutated = env_editable_copy(obj)
-    keep = kept(obj)
-    return mutated, rewrite_references(dig(pod_template(mutated), "spec"), resolver, keep=keep)
 
 
 def kept(obj: JsonObject) -> frozenset[str]:

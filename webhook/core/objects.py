@@ -17,7 +17,7 @@ from webhook.core.dependencies import Dependency, dependencies, named_ports
 from webhook.core.downward import downward_hosts
 from webhook.core.fields import JsonObject, dig, entries, shared, shared_strings, strings
 from webhook.core.hosts import find_data_hosts, lookup_names
-from webhook.core.podspec import consumed_configmaps, literal_references, pod_template
+from webhook.core.podspec import Literal, consumed_configmaps, literal_references, pod_template
 
 _NONE: Mapping[str, Any] = MappingProxyType({})
 """One empty mapping for every record that has nothing to say (most workloads consume no ConfigMap)."""
@@ -144,8 +144,9 @@ class ConfigMap:
         return frozenset(name for hosts in self.key_hosts.values() for host in hosts for name in lookup_names(host))
 
 
-def workload_from_object(obj: JsonObject) -> Workload | None:
-    """The Workload record of a workload or Pod object, or None for anything else."""
+def workload_from_object(obj: JsonObject, *, literals: Iterable[Literal] | None = None) -> Workload | None:
+    """The Workload record of a workload or Pod object, or None for anything else; ``literals``, when
+    given, are its pod spec's ``literal_references`` already found (admission scans them once)."""
     template = pod_template(obj)
     if template is None:
         return None
@@ -153,7 +154,7 @@ def workload_from_object(obj: JsonObject) -> Workload | None:
     owner = next((ref for ref in entries(metadata.get("ownerReferences")) if ref.get("controller") is True), {})
     pod_spec = dig(template, "spec")
     env_hosts: dict[str, tuple[str, ...]] = {}
-    for literal in literal_references(pod_spec):
+    for literal in literal_references(pod_spec) if literals is None else literals:
         hosts = tuple(ref.host for ref in literal.refs)
         env_hosts[literal.place] = env_hosts.get(literal.place, ()) + hosts
     for place, host in downward_hosts(pod_spec):

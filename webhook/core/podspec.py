@@ -137,6 +137,8 @@ def consumed_configmaps(pod_spec: JsonObject) -> dict[str, frozenset[str] | None
         for source in entries(container.get("envFrom")):
             whole.add(_name(source.get("configMapRef")))
         for entry in entries(container.get("env")):
+            if "valueFrom" not in entry:
+                continue  # most entries: a literal value
             ref = dig(entry, "valueFrom", "configMapKeyRef")
             keys.setdefault(_name(ref), set()).add(str(ref.get("key", "")))
     for volume in entries(pod_spec.get("volumes")):

@@ -11,7 +11,7 @@ from webhook.core.downward import find_downward, label_variables, literals, name
 from webhook.core.fields import JsonObject
 from webhook.core.hosts import POD_NAME_RULE, HostRef, find_data_hosts, find_hosts, line_of, pod_name, replace_hosts
 from webhook.core.objects import Service
-from webhook.core.podspec import containers, literal_references
+from webhook.core.podspec import Literal, containers, literal_references
 
 
 def full_name(service: str, namespace: str, cluster_domain: str) -> str:
@@ -124,14 +124,22 @@ def rewrite_value(
     return after, _pairs(changes), _rules(changes)
 
 
-def rewrite_references(pod_spec: JsonObject, resolver: Resolver, *, keep: Collection[str] = ()) -> list[Rewrite]:
+def rewrite_references(
+    pod_spec: JsonObject,
+    resolver: Resolver,
+    *,
+    keep: Collection[str] = (),
+    literals: Iterable[Literal] | None = None,
+) -> list[Rewrite]:
     """Qualify short names in the literal env values, args and command of ``pod_spec``, in place;
     return what changed. Variables (or ``args`` / ``command``) named in ``keep`` are left alone.
+    ``literals``: ``literal_references(pod_spec)`` if the caller has them already (read again when the
+    downward pass changed a value).
 
     Callers hand in a copy (mutate a copy, then diff): the original stays the reference.
     """
     rewrites: list[Rewrite] = rewrite_downward(pod_spec, resolver, keep=keep)
-    for literal in literal_references(pod_spec):
+    for literal in literal_references(pod_spec) if rewrites or literals is None else literals:
         if keep and (literal.place in keep or literal.place.partition("[")[0] in keep):
             continue
         changes = qualified(literal.refs, resolver)

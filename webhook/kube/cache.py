@@ -69,6 +69,7 @@ class Cache:
         """The API server: for writes, and for confirming what a lagging cache cannot know."""
         self._lock = threading.RLock()
         self._synced: set[str] = set()
+        self._all_synced = False
         self._listeners: list[Callable[[str], None]] = []
         self._namespaces: dict[str, Namespace] = {}
         self._services: dict[str, dict[str, Service]] = defaultdict(dict)
@@ -89,8 +90,11 @@ class Cache:
 
     @property
     def synced(self) -> bool:
+        if self._all_synced:  # kinds are only ever added: once all are listed, they stay listed
+            return True
         with self._lock:
-            return self._synced >= self.kinds
+            self._all_synced = self._synced >= self.kinds
+            return self._all_synced
 
     def on_change(self, listener: Callable[[str], None]) -> None:
         """Call ``listener(kind)`` after every change (from the reflector's thread)."""
