@@ -59,7 +59,7 @@ bench: setup binaries ## full benchmarks (100,000 objects, Kyverno beside), resu
 	$(BIN)/python -m bench.fuzz --count 100000  # 0 HTTP 500, 0 non-idempotent patches, or it fails
 	$(BIN)/python -m bench.sustained --rate 500 --seconds 60  # 0 errors, p50 / p99
 
-bench-quick: setup binaries ## the same measurements at smaller sizes, without the peer (under three minutes; CI runs it)
+bench-quick: setup binaries ## the same measurements at smaller sizes, without the peer, into bench/results-quick.json (under three minutes; CI runs it)
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.fuzz --count 5000
 	$(BIN)/python -m bench.sustained --rate 500 --seconds 10

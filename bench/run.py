@@ -38,6 +38,8 @@ from webhook.kube.client import ApiError, Kube
 from webhook.kube.live import KubeCluster
 
 RESULTS = Path(__file__).with_name("results.json")
+QUICK_RESULTS = Path(__file__).with_name("results-quick.json")
+"""The quick sizes write apart: a CI or local quick run never overwrites the full run's figures."""
 FILL_STEPS = (0.1, 0.4, 1.0)
 """Fractions of the full size at which admissions are measured again (for latency against size)."""
 OLD, NEW, PLAIN, PEER = "bench-old", "bench-new", "bench-plain", "bench-peer"
@@ -514,15 +516,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench")
     parser.add_argument("--full", action="store_true", help="100,000-object sizes (default: quick)")
     parser.add_argument("--peer", action="store_true", help="Kyverno beside nsmigrate (built by build.sh kyverno)")
-    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--out", type=Path, help=f"default {RESULTS.name}, or {QUICK_RESULTS.name} for the quick sizes")
     args = parser.parse_args(argv)
+    out: Path = args.out or (RESULTS if args.full else QUICK_RESULTS)
     size = SIZES["full" if args.full else "quick"]
     with tempfile.TemporaryDirectory(prefix="nsmigrate-bench-") as scratch:
         raw = Bench(Path(scratch), size, say=lambda text: print(text, flush=True), peer=args.peer).run()
     figures = ratios(raw)
-    args.out.write_text(json.dumps({**figures, "size": "full" if args.full else "quick", "raw": raw}, indent=2))
+    previous = json.loads(out.read_text()) if out.exists() else {}
+    kept = {"gate": previous["gate"]} if "gate" in previous else {}  # bench.gate's own figures stay
+    out.write_text(json.dumps({**kept, **figures, "size": "full" if args.full else "quick", "raw": raw}, indent=2))
     print(table(raw, figures))
-    print(f"\nwritten to {args.out}")
+    print(f"\nwritten to {out}")
     return 0
 
 

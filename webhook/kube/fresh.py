@@ -26,7 +26,8 @@ class _Key(Generic[V]):
     running: bool = False
     waiting: Future[V] | None = None
     """The next read of the key: not begun yet, so whoever asks now can join it."""
-    context: contextvars.Context = field(default_factory=contextvars.Context)
+    context: contextvars.Context = field(default_factory=contextvars.copy_context)
+    """The context of the first asker of ``waiting``."""
 
 
 class Batched(Generic[K, V]):

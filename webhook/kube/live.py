@@ -35,9 +35,12 @@ class KubeCluster:
 
     def __init__(self, kube: Kube) -> None:
         self.kube = kube
-        self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="api-read")
-        self._versions: Batched[None, str] = Batched(lambda _: self._read_version(), self._pool)
-        self._lists: Batched[tuple[str, str], list[JsonObject]] = Batched(self._read_kind, self._pool)
+        self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="api-get")
+        # Fresh lists wait on the API server's watch cache (up to ~100 ms each): a pool of their own, so
+        # that a deletion's barrier never queues a first deploy's GETs behind it.
+        lists = ThreadPoolExecutor(max_workers=len(CALLER_KINDS) + 1, thread_name_prefix="api-list")
+        self._versions: Batched[None, str] = Batched(lambda _: self._read_version(), lists)
+        self._lists: Batched[tuple[str, str], list[JsonObject]] = Batched(self._read_kind, lists)
 
     def current_version(self) -> str:
         """The API server's resourceVersion now (a consistent LIST of one Namespace), shared by every
