@@ -19,6 +19,9 @@ from gunicorn.workers import gthread
 
 
 class Worker(gthread.ThreadWorker):  # type: ignore[misc]
+    """``handle`` runs in a pool thread. ``gthread._DEFER`` is gthread's own answer for "not ready: wait in the
+    poller"; it is private, so gunicorn is pinned (constraints.txt) and tests/test_worker.py fails if it moves."""
+
     def handle(self, conn: Any) -> Any:
         if conn.initialized or not self.cfg.is_ssl:
             return super().handle(conn)
