@@ -12,7 +12,6 @@ the poller, as gthread does with keep-alive connections, and comes back when its
 
 from __future__ import annotations
 
-import selectors
 from typing import Any
 
 from gunicorn.workers import gthread
@@ -33,13 +32,7 @@ class Worker(gthread.ThreadWorker):  # type: ignore[misc]
         except (OSError, ValueError) as error:
             self.log.debug("TLS handshake failed: %s", error)
             return False  # gthread closes the connection
-        if conn.is_http2 or conn.sock.pending() or _readable(conn.sock):
+        conn.data_ready = False  # the handshake's bytes were what made it readable: is a request there yet?
+        if conn.is_http2 or conn.sock.pending() or conn.wait_for_data(0):
             return super().handle(conn)
-        conn.data_ready = False
         return gthread._DEFER
-
-
-def _readable(sock: Any) -> bool:
-    with selectors.DefaultSelector() as selector:
-        selector.register(sock, selectors.EVENT_READ)
-        return bool(selector.select(timeout=0))
