@@ -326,23 +326,23 @@ def test_a_value_with_a_downward_namespace_and_a_short_name_gets_one_record() ->
     assert rewrite.rules == ("downward-namespace", "host:port")
 
 
-def test_pod_names_under_any_variable_are_rewritten_only_for_a_headless_service() -> None:
-    headless = Resolver(
+def zk_resolver(cluster_ip: str) -> Resolver:
+    """foobar holds zk-headless with this cluster IP ("None": headless); the new namespace holds nothing."""
+    return Resolver(
         old_namespace="foobar",
-        old_service={"zk-headless": Service("foobar", "zk-headless", cluster_ip="None")}.get,
+        old_service={"zk-headless": Service("foobar", "zk-headless", cluster_ip=cluster_ip)}.get,
         is_local=frozenset().__contains__,
         cluster_domain="cluster.local",
     )
+
+
+def test_pod_names_under_any_variable_are_rewritten_only_for_a_headless_service() -> None:
+    headless = zk_resolver("None")
     value = "zk-0.zk-headless zk-1.zk-headless"
     assert rewrite_value(value, variable="REPLICAS", resolver=headless)[0] == (
         "zk-0.zk-headless.foobar.svc.cluster.local zk-1.zk-headless.foobar.svc.cluster.local"
     )
-    clustered = Resolver(
-        old_namespace="foobar",
-        old_service={"zk-headless": Service("foobar", "zk-headless", cluster_ip="10.0.0.1")}.get,
-        is_local=frozenset().__contains__,
-        cluster_domain="cluster.local",
-    )
+    clustered = zk_resolver("10.0.0.1")
     assert rewrite_value(value, variable="REPLICAS", resolver=clustered)[0] == value
 
 
@@ -393,12 +393,7 @@ def test_downward_namespaces_in_args_are_replaced_and_recorded_by_index() -> Non
 
 
 def test_zookeeper_servers_with_ids_are_pod_names_of_a_headless_service() -> None:
-    headless = Resolver(
-        old_namespace="foobar",
-        old_service={"zk-headless": Service("foobar", "zk-headless", cluster_ip="None")}.get,
-        is_local=frozenset().__contains__,
-        cluster_domain="cluster.local",
-    )
+    headless = zk_resolver("None")
     value = "zk-0.zk-headless:2888:3888::1 zk-1.zk-headless:2888:3888:observer::2"
     assert rewrite_value(value, variable="ZOO_SERVERS", resolver=headless)[0] == (
         "zk-0.zk-headless.foobar.svc.cluster.local:2888:3888::1 "
